@@ -1,0 +1,27 @@
+// One inference request as the bridge forwards it to the EPP: already
+// validated and normalised by the HTTP side (or built by `pick`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/endpoint.h"
+#include "common/epp_target.h"
+
+namespace eppb {
+
+struct HeaderPair {
+  std::string key;  // lower-cased; pseudo-headers start with ':'
+  std::string value;
+  bool operator==(const HeaderPair&) const = default;
+};
+
+struct BridgeRequest {
+  EppTarget target;
+  std::string request_id;           // also present in headers as x-request-id
+  std::vector<HeaderPair> headers;  // pseudo-headers first, in HTTP/2 order
+  std::string body;
+  std::vector<std::string> subset;  // subset hint entries, sent verbatim
+};
+
+}  // namespace eppb

@@ -1,0 +1,24 @@
+// Immutable settings of one exchange, shared by `serve` and `pick`.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace eppb {
+
+struct ExchangeConfig {
+  // The whole exchange, from the first message to the decision. The EPP may
+  // hold a request in its flow-control queue, so this is seconds, not ms.
+  std::chrono::milliseconds deadline{30000};
+  // Request body chunk size; at most kMaxChunkBytes (the EPP's 4 MiB gRPC
+  // receive limit minus room for the message envelope).
+  size_t chunk_bytes = 64 * 1024;
+  size_t max_body_bytes = 64u << 20;
+  // After the decision, how long the EPP may take to end the stream before
+  // it is cancelled.
+  std::chrono::milliseconds linger{5000};
+
+  static constexpr size_t kMaxChunkBytes = (4u << 20) - 4096;
+};
+
+}  // namespace eppb

@@ -1,0 +1,33 @@
+// The ext_proc service of the development EPP: shared picker, options and
+// the record of past streams.
+#pragma once
+
+#include "devepp/dev_epp_options.h"
+#include "devepp/picker.h"
+#include "devepp/recorder.h"
+#include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
+
+namespace eppb {
+
+class DevEppService final : public envoy::service::ext_proc::v3::ExternalProcessor::CallbackService {
+ public:
+  explicit DevEppService(const DevEppOptions& options)
+      : options_(options), picker_(options.endpoints, options.policy) {}
+
+  grpc::ServerBidiReactor<envoy::service::ext_proc::v3::ProcessingRequest,
+                          envoy::service::ext_proc::v3::ProcessingResponse>*
+  Process(grpc::CallbackServerContext* ctx) override;
+
+  const DevEppOptions& options() const { return options_; }
+  Picker& picker() { return picker_; }
+  Recorder& recorder() { return recorder_; }
+  std::atomic<int>& open_streams() { return open_streams_; }
+
+ private:
+  DevEppOptions options_;
+  Picker picker_;
+  Recorder recorder_;
+  std::atomic<int> open_streams_{0};
+};
+
+}  // namespace eppb

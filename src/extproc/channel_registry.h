@@ -1,0 +1,55 @@
+// One long-lived gRPC channel per EPP target, shared by every request.
+// Channels are created on first use, keep reconnecting with backoff while the
+// EPP is down, and live as long as the registry.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/epp_target.h"
+#include "config/tls_config.h"
+#include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
+
+namespace eppb {
+
+struct ChannelOptions {
+  int max_receive_bytes = 8 << 20;
+  int initial_backoff_ms = 100;
+  int max_backoff_ms = 5000;
+  int keepalive_ms = 30000;
+  size_t max_targets = 64;
+};
+
+class ChannelRegistry {
+ public:
+  // Loads certificate files; returns nullptr with *error set when they are
+  // unreadable (a fatal startup error).
+  static std::unique_ptr<ChannelRegistry> Create(const TlsConfig& tls, ChannelOptions options,
+                                                 std::string* error);
+
+  struct Entry {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<envoy::service::ext_proc::v3::ExternalProcessor::Stub> stub;
+  };
+  // The entry for a target, or nullptr when the registry is full.
+  Entry* Get(const EppTarget& target);
+  size_t size() const;
+
+ private:
+  ChannelRegistry(std::shared_ptr<grpc::ChannelCredentials> creds, std::string server_name,
+                  ChannelOptions options);
+
+  std::vector<std::shared_ptr<void>> keep_alive_;  // TLS verifier/provider; outlive channels
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
+  std::string server_name_;
+  ChannelOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+}  // namespace eppb

@@ -1,0 +1,51 @@
+// The seam between the bridge and gRPC: one ext_proc stream per request.
+// The bridge depends only on these interfaces, so tests can drive it with a
+// scripted stream and the gRPC implementation stays in one small file.
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <chrono>
+#include <memory>
+
+#include "common/epp_target.h"
+#include "envoy/service/ext_proc/v3/external_processor.pb.h"
+
+namespace eppb {
+
+namespace extproc = envoy::service::ext_proc::v3;
+
+// Receives what the EPP sends. Called on gRPC threads, never concurrently
+// for one stream; implementations hand the work to their own executor.
+class ExtProcStreamCallbacks {
+ public:
+  virtual ~ExtProcStreamCallbacks() = default;
+  virtual void OnReply(extproc::ProcessingResponse reply) = 0;
+  // The stream is over; called exactly once, last.
+  virtual void OnStreamDone(const grpc::Status& status) = 0;
+};
+
+// The data-plane side of one stream. Thread-safe. After Close() or Cancel()
+// further calls are ignored.
+class ExtProcStream {
+ public:
+  virtual ~ExtProcStream() = default;
+  // Queues a message; messages are written in order, one at a time.
+  virtual void Send(extproc::ProcessingRequest message) = 0;
+  // Half-closes after the queued messages are written; the EPP ends the stream.
+  virtual void Close() = 0;
+  // Ends the stream at once (RST_STREAM); queued messages are dropped.
+  virtual void Cancel() = 0;
+};
+
+// Opens streams to EPP targets over long-lived shared channels.
+class ExtProcClient {
+ public:
+  virtual ~ExtProcClient() = default;
+  // Starts a stream. `max_lifetime` bounds it no matter what either side does.
+  virtual std::shared_ptr<ExtProcStream> Start(const EppTarget& target,
+                                               std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+                                               std::chrono::milliseconds max_lifetime) = 0;
+};
+
+}  // namespace eppb

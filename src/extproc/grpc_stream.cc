@@ -1,0 +1,114 @@
+#include "extproc/grpc_stream.h"
+
+namespace eppb {
+
+GrpcStream::GrpcStream(std::shared_ptr<ExtProcStreamCallbacks> callbacks, OnEnd on_end)
+    : callbacks_(std::move(callbacks)), on_end_(std::move(on_end)) {}
+
+std::shared_ptr<GrpcStream> GrpcStream::Start(extproc::ExternalProcessor::Stub* stub,
+                                              std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+                                              std::chrono::milliseconds max_lifetime,
+                                              OnEnd on_end) {
+  std::shared_ptr<GrpcStream> s(new GrpcStream(std::move(callbacks), std::move(on_end)));
+  s->self_ = s;
+  s->context_.set_deadline(std::chrono::system_clock::now() + max_lifetime);
+  stub->async()->Process(&s->context_, s.get());
+  s->AddHold();
+  s->StartRead(&s->reply_);
+  s->StartCall();
+  return s;
+}
+
+void GrpcStream::Send(extproc::ProcessingRequest message) {
+  std::lock_guard lock(mu_);
+  if (hold_released_ || close_wanted_) return;
+  queue_.push_back(std::move(message));
+  if (!writing_) StartNextLocked();
+}
+
+void GrpcStream::Close() {
+  std::lock_guard lock(mu_);
+  if (hold_released_) return;
+  close_wanted_ = true;
+  if (!writing_) StartNextLocked();
+  ReleaseHoldLocked();
+}
+
+void GrpcStream::DropQueuedLocked() {
+  // The front message is gRPC's until OnWriteDone; only the rest may go.
+  if (writing_ && !half_closed_ && !queue_.empty()) {
+    queue_.erase(queue_.begin() + 1, queue_.end());
+  } else if (!writing_) {
+    queue_.clear();
+  }
+}
+
+void GrpcStream::Cancel() {
+  std::lock_guard lock(mu_);
+  if (hold_released_) return;
+  DropQueuedLocked();
+  context_.TryCancel();
+  ReleaseHoldLocked();
+}
+
+// Reactions never run inline with the Start* call that caused them, so
+// starting operations while holding mu_ cannot deadlock.
+void GrpcStream::StartNextLocked() {
+  if (!queue_.empty()) {
+    writing_ = true;
+    StartWrite(&queue_.front());
+  } else if (close_wanted_ && !half_closed_) {
+    writing_ = true;
+    half_closed_ = true;
+    StartWritesDone();
+  } else {
+    writing_ = false;
+  }
+}
+
+void GrpcStream::ReleaseHoldLocked() {
+  if (hold_released_) return;
+  hold_released_ = true;
+  RemoveHold();
+}
+
+void GrpcStream::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  queue_.pop_front();  // the message just written
+  if (!ok || (hold_released_ && !close_wanted_)) {  // broken or cancelled: write no more
+    queue_.clear();
+    writing_ = false;
+    return;
+  }
+  StartNextLocked();
+}
+
+void GrpcStream::OnWritesDoneDone(bool) {
+  std::lock_guard lock(mu_);
+  writing_ = false;
+}
+
+void GrpcStream::OnReadDone(bool ok) {
+  if (!ok) {  // the EPP ended the stream: nothing more will be written
+    std::lock_guard lock(mu_);
+    DropQueuedLocked();
+    ReleaseHoldLocked();
+    return;
+  }
+  callbacks_->OnReply(std::move(reply_));
+  reply_.Clear();
+  StartRead(&reply_);
+}
+
+void GrpcStream::OnDone(const grpc::Status& status) {
+  auto callbacks = std::move(callbacks_);
+  auto self = std::move(self_);
+  {
+    std::lock_guard lock(mu_);
+    hold_released_ = true;
+  }
+  callbacks->OnStreamDone(status);
+  if (on_end_) on_end_(this);
+}
+
+}  // namespace eppb

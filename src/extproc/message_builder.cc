@@ -1,0 +1,48 @@
+#include "extproc/message_builder.h"
+
+#include <algorithm>
+
+#include "extproc/metadata_keys.h"
+
+namespace eppb {
+namespace {
+
+using envoy::extensions::filters::http::ext_proc::v3::ProcessingMode;
+
+void AttachSubset(const BridgeRequest& req, extproc::ProcessingRequest* msg) {
+  if (req.subset.empty()) return;
+  auto& ns = (*msg->mutable_metadata_context()->mutable_filter_metadata())[kSubsetNamespace];
+  auto* list = (*ns.mutable_fields())[kSubsetKey].mutable_list_value();
+  for (const auto& s : req.subset) list->add_values()->set_string_value(s);
+}
+
+}  // namespace
+
+void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
+  extproc::ProcessingRequest first;
+  auto* cfg = first.mutable_protocol_config();
+  cfg->set_request_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
+  cfg->set_response_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
+  auto* hdrs = first.mutable_request_headers();
+  for (const auto& h : req.headers) {
+    auto* hv = hdrs->mutable_headers()->add_headers();
+    hv->set_key(h.key);
+    hv->set_raw_value(h.value);
+  }
+  hdrs->set_end_of_stream(req.body.empty());
+  AttachSubset(req, &first);
+  sink(std::move(first));
+
+  const size_t chunk = std::max<size_t>(1, chunk_bytes_);
+  for (size_t off = 0; off < req.body.size(); off += chunk) {
+    extproc::ProcessingRequest msg;
+    auto* body = msg.mutable_request_body();
+    size_t n = std::min(chunk, req.body.size() - off);
+    body->set_body(req.body.data() + off, n);
+    body->set_end_of_stream(off + n == req.body.size());
+    AttachSubset(req, &msg);
+    sink(std::move(msg));
+  }
+}
+
+}  // namespace eppb

@@ -1,0 +1,202 @@
+#include "extproc/reply_interpreter.h"
+
+#include "common/header_rules.h"
+#include "extproc/metadata_keys.h"
+
+namespace eppb {
+namespace {
+
+std::string ValueOf(const envoy::config::core::v3::HeaderValue& h) {
+  return h.raw_value().empty() ? h.value() : h.raw_value();
+}
+
+// Headers the EPP may not change through the bridge.
+bool IsProtected(std::string_view key) {
+  return key.empty() || key.front() == ':' || key == "host" || key == "content-length" ||
+         IsHopByHop(key) || IsControlHeader(key);
+}
+
+}  // namespace
+
+ReplyInterpreter::ReplyInterpreter(std::shared_ptr<const BridgeRequest> request,
+                                   size_t max_body_bytes)
+    : request_(std::move(request)), max_body_bytes_(max_body_bytes) {
+  for (const auto& h : request_->headers) request_headers_[h.key] = h.value;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::Fail(std::string reason, std::string detail) {
+  answer_ = BridgeAnswer::Error(502, std::move(reason), std::move(detail));
+  state_ = State::kDone;
+  return Step::kDone;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::OnReply(const extproc::ProcessingResponse& reply) {
+  if (state_ == State::kDone) return Step::kDone;
+  ReadMetadata(reply);
+  switch (reply.response_case()) {
+    case extproc::ProcessingResponse::kImmediateResponse:
+      return OnImmediate(reply.immediate_response());
+    case extproc::ProcessingResponse::kRequestHeaders:
+      if (state_ != State::kAwaitHeaders) {
+        return Fail("protocol-violation", "EPP sent a second request_headers reply");
+      }
+      return OnHeaders(reply.request_headers().response());
+    case extproc::ProcessingResponse::kRequestBody:
+      if (state_ != State::kAwaitBody) {
+        return Fail("protocol-violation", "EPP sent a body reply before the headers reply");
+      }
+      return OnBody(reply.request_body().response());
+    case extproc::ProcessingResponse::RESPONSE_NOT_SET:
+      return Fail("protocol-violation", "EPP sent an empty reply");
+    default:
+      return Fail("protocol-violation", "EPP sent a reply for another phase");
+  }
+}
+
+void ReplyInterpreter::ReadMetadata(const extproc::ProcessingResponse& reply) {
+  if (!reply.has_dynamic_metadata()) return;
+  const auto& ns = reply.dynamic_metadata().fields();
+  auto lb = ns.find(kLbNamespace);
+  if (lb == ns.end() || !lb->second.has_struct_value()) return;
+  const auto& fields = lb->second.struct_value().fields();
+  auto it = fields.find(kDestinationKey);
+  if (it != fields.end() && it->second.has_string_value()) {
+    metadata_endpoint_ = it->second.string_value();
+  }
+}
+
+ReplyInterpreter::Step ReplyInterpreter::OnHeaders(const extproc::CommonResponse& common) {
+  const auto& mutation = common.header_mutation();
+  for (const auto& opt : mutation.set_headers()) {
+    std::string key = ToLower(opt.header().key());
+    std::string value = ValueOf(opt.header());
+    if (key == kDestinationHeader) {
+      header_endpoint_ = std::move(value);
+      continue;
+    }
+    if (IsProtected(key)) continue;
+    if (!IsValidHeaderName(key) || !IsValidHeaderValue(value)) {
+      ++dropped_mutations_;
+      continue;
+    }
+    auto req = request_headers_.find(key);
+    if (req != request_headers_.end() && req->second == value) continue;  // an echo
+    std::erase_if(set_headers_, [&](const HeaderPair& h) { return h.key == key; });
+    set_headers_.push_back({std::move(key), std::move(value)});
+  }
+  for (const auto& name : mutation.remove_headers()) {
+    std::string key = ToLower(name);
+    if (IsProtected(key) || !request_headers_.contains(key)) continue;
+    removed_.push_back(std::move(key));
+  }
+  if (common.status() == extproc::CommonResponse::CONTINUE_AND_REPLACE &&
+      common.has_body_mutation() && !common.body_mutation().has_streamed_response()) {
+    diverged_ = true;
+    new_body_ = common.body_mutation().body();
+    if (new_body_.size() > max_body_bytes_) return Fail("body-too-large", "EPP body too large");
+    return Finish();
+  }
+  if (request_->body.empty()) return Finish();
+  state_ = State::kAwaitBody;
+  return Step::kNeedMore;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::OnBody(const extproc::CommonResponse& common) {
+  const auto& bm = common.body_mutation();
+  if (bm.mutation_case() == extproc::BodyMutation::MUTATION_NOT_SET) {
+    // CONTINUE without a mutation: the body passes unchanged.
+    if (!diverged_ && echoed_ == 0) echoed_ = request_->body.size();
+    return Finish();
+  }
+  switch (bm.mutation_case()) {
+    case extproc::BodyMutation::kStreamedResponse:
+      if (!AppendBody(bm.streamed_response().body())) {
+        return Fail("body-too-large", "EPP streamed back a body over the limit");
+      }
+      return bm.streamed_response().end_of_stream() ? Finish() : Step::kNeedMore;
+    case extproc::BodyMutation::kBody:
+      diverged_ = true;
+      new_body_.clear();
+      if (!AppendBody(bm.body())) return Fail("body-too-large", "EPP body over the limit");
+      return Finish();
+    case extproc::BodyMutation::kClearBody:
+      diverged_ = true;
+      new_body_.clear();
+      return Finish();
+    default:
+      return Fail("protocol-violation", "EPP sent an unknown body mutation");
+  }
+}
+
+bool ReplyInterpreter::AppendBody(std::string_view data) {
+  const std::string& original = request_->body;
+  if (!diverged_) {
+    if (echoed_ + data.size() <= original.size() &&
+        original.compare(echoed_, data.size(), data) == 0) {
+      echoed_ += data.size();
+      return true;
+    }
+    diverged_ = true;
+    new_body_.assign(original, 0, echoed_);
+  }
+  if (new_body_.size() + data.size() > max_body_bytes_) return false;
+  new_body_.append(data);
+  return true;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateResponse& imm) {
+  int code = imm.status().code();
+  if (code < 200 || code > 599) {
+    return Fail("protocol-violation", "EPP immediate response has invalid status " +
+                                          std::to_string(code));
+  }
+  BridgeAnswer a;
+  a.outcome = Outcome::kImmediate;
+  a.status = code;
+  for (const auto& opt : imm.headers().set_headers()) {
+    std::string key = ToLower(opt.header().key());
+    std::string value = ValueOf(opt.header());
+    if (IsProtected(key) || !IsValidHeaderName(key) || !IsValidHeaderValue(value)) {
+      if (!IsProtected(key)) ++dropped_mutations_;
+      continue;
+    }
+    a.headers.push_back({std::move(key), std::move(value)});
+  }
+  a.body = imm.body();
+  answer_ = std::move(a);
+  state_ = State::kDone;
+  return Step::kDone;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::Finish() {
+  if (header_endpoint_.empty() && metadata_endpoint_.empty()) {
+    return Fail("no-endpoint", "EPP decision carries no destination endpoint");
+  }
+  std::vector<Endpoint> from_header, from_metadata;
+  std::string err;
+  if (!header_endpoint_.empty() && !ParseEndpointList(header_endpoint_, &from_header, &err)) {
+    return Fail("invalid-endpoint", "EPP destination header is invalid: " + err);
+  }
+  if (!metadata_endpoint_.empty() &&
+      !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
+    return Fail("invalid-endpoint", "EPP destination metadata is invalid: " + err);
+  }
+  if (!from_header.empty() && !from_metadata.empty() && from_header != from_metadata) {
+    return Fail("endpoint-mismatch", "EPP destination header and metadata disagree");
+  }
+  BridgeAnswer a;
+  a.outcome = Outcome::kPicked;
+  a.status = 200;
+  a.endpoints = from_header.empty() ? std::move(from_metadata) : std::move(from_header);
+  a.headers = std::move(set_headers_);
+  a.remove_headers = std::move(removed_);
+  if (diverged_ || echoed_ != request_->body.size()) {
+    a.body_mutated = true;
+    a.body = diverged_ ? std::move(new_body_) : request_->body.substr(0, echoed_);
+  }
+  answer_ = std::move(a);
+  state_ = State::kDone;
+  return Step::kDone;
+}
+
+}  // namespace eppb

@@ -1,0 +1,48 @@
+#include "http/answer_writer.h"
+
+#include <boost/beast/http/field.hpp>
+
+namespace eppb {
+
+namespace http = boost::beast::http;
+
+HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
+  HttpResponse res;
+  res.version(version);
+  res.result(static_cast<unsigned>(a.status));
+  res.set(http::field::server, "epp-bridge");
+  res.set("X-EPP-Outcome", OutcomeName(a.outcome));
+  switch (a.outcome) {
+    case Outcome::kPicked: {
+      res.set("X-Gateway-Destination-Endpoint", a.endpoints.front().ToString());
+      res.set("X-EPP-Endpoints", JoinEndpoints(a.endpoints));
+      for (const auto& h : a.headers) res.insert("X-EPP-Set-" + h.key, h.value);
+      if (!a.remove_headers.empty()) {
+        std::string joined;
+        for (const auto& r : a.remove_headers) {
+          if (!joined.empty()) joined += ',';
+          joined += r;
+        }
+        res.set("X-EPP-Remove", joined);
+      }
+      res.set("X-EPP-Body", a.body_mutated ? "mutated" : "original");
+      if (!a.body_mutated) a.body.clear();
+      break;
+    }
+    case Outcome::kImmediate:
+      for (const auto& h : a.headers) res.insert(h.key, h.value);
+      break;
+    case Outcome::kError:
+    case Outcome::kRejected:
+      res.set("X-EPP-Error", a.error_reason);
+      res.set(http::field::content_type, "text/plain");
+      a.body += '\n';
+      break;
+  }
+  res.body() = std::move(a.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace eppb

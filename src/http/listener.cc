@@ -1,0 +1,61 @@
+#include "http/listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "http/session.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Listener::Listener(asio::io_context& io, ServerContext* ctx)
+    : io_(io), acceptor_(asio::make_strand(io)), ctx_(ctx) {}
+
+bool Listener::Listen(const tcp::endpoint& at, std::string* error) {
+  boost::system::error_code ec;
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error = "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()) +
+             ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+tcp::endpoint Listener::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void Listener::Run() { DoAccept(); }
+
+void Listener::Stop() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->acceptor_.close(ec);
+  });
+}
+
+void Listener::DoAccept() {
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
+                                                     boost::system::error_code ec,
+                                                     tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (ec) {
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), self->ctx_)->Run();
+    }
+    self->DoAccept();
+  });
+}
+
+}  // namespace eppb

@@ -1,0 +1,28 @@
+// Accepts connections from NGINX and hands each to a Session on its own strand.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+
+#include "http/server_context.h"
+
+namespace eppb {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& io, ServerContext* ctx);
+  // Binds and listens; false with *error on failure (a fatal startup error).
+  bool Listen(const boost::asio::ip::tcp::endpoint& at, std::string* error);
+  void Run();
+  void Stop();  // stops accepting; open connections finish their requests
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  void DoAccept();
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  ServerContext* ctx_;
+};
+
+}  // namespace eppb

@@ -1,0 +1,23 @@
+// What every HTTP session shares: configuration, the EPP client and the
+// process-wide counters used for draining.
+#pragma once
+
+#include <atomic>
+
+#include "bridge/exchange_config.h"
+#include "extproc/ext_proc_stream.h"
+#include "http/http_limits.h"
+#include "http/request_translator.h"
+
+namespace eppb {
+
+struct ServerContext {
+  HttpLimits limits;
+  ExchangeConfig exchange;
+  size_t max_inflight = 10000;     // concurrent exchanges; 503 above
+  ExtProcClient* client = nullptr;
+  std::atomic<size_t> inflight{0};   // exchanges in progress
+  std::atomic<bool> draining{false};  // SIGTERM received: answer, then close
+};
+
+}  // namespace eppb

@@ -1,0 +1,164 @@
+#include "http/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace eppb {
+
+namespace http = boost::beast::http;
+namespace asio = boost::asio;
+
+Session::Session(asio::ip::tcp::socket socket, ServerContext* ctx)
+    : stream_(std::move(socket)), ctx_(ctx) {}
+
+void Session::Run() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+}
+
+void Session::DoRead() {
+  state_ = State::kReading;
+  ++generation_;
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(ctx_->limits.max_header_bytes));
+  parser_->body_limit(ctx_->limits.max_body_bytes);
+  stream_.expires_after(buffer_.size() > 0 ? ctx_->limits.read_timeout
+                                           : ctx_->limits.idle_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](boost::beast::error_code ec, size_t) {
+                     self->OnRead(ec);
+                   });
+}
+
+void Session::OnRead(boost::beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+      ec == boost::beast::error::timeout || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    return Close();
+  }
+  if (ec == http::error::body_limit) {
+    linger_ = true;
+    spdlog::warn("rejected request: body over {} bytes", ctx_->limits.max_body_bytes);
+    return Write(BridgeAnswer::Rejected(413, "body-too-large",
+                                        "request body over " +
+                                            std::to_string(ctx_->limits.max_body_bytes) +
+                                            " bytes"),
+                 false);
+  }
+  if (ec == http::error::header_limit) {
+    linger_ = true;
+    spdlog::warn("rejected request: header block over {} bytes", ctx_->limits.max_header_bytes);
+    return Write(BridgeAnswer::Rejected(431, "headers-too-large", "request headers too large"),
+                 false);
+  }
+  if (ec) {
+    linger_ = true;
+    spdlog::warn("rejected request: malformed HTTP: {}", ec.message());
+    return Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request"), false);
+  }
+  StartExchange();
+}
+
+void Session::StartExchange() {
+  auto req = parser_->release();
+  version_ = req.version();
+  keep_alive_ = req.keep_alive();
+  RequestTranslator translator(ctx_->limits);
+  auto result = translator.Translate(req);
+  if (auto* rejection = std::get_if<BridgeAnswer>(&result)) {
+    spdlog::warn("rejected request: status={} reason={} detail=\"{}\"", rejection->status,
+                 rejection->error_reason, rejection->body);
+    return Write(std::move(*rejection), keep_alive_);
+  }
+  if (ctx_->inflight.fetch_add(1) >= ctx_->max_inflight) {
+    ctx_->inflight.fetch_sub(1);
+    spdlog::warn("rejected request: {} exchanges in flight", ctx_->max_inflight);
+    return Write(BridgeAnswer::Error(503, "over-capacity", "too many exchanges in flight"),
+                 keep_alive_);
+  }
+  auto request = std::make_shared<const BridgeRequest>(std::move(std::get<BridgeRequest>(result)));
+  state_ = State::kExchanging;
+  stream_.expires_never();
+  exchange_ = std::make_shared<Exchange>(
+      stream_.get_executor(), ctx_->client, ctx_->exchange, request,
+      [self = shared_from_this()](BridgeAnswer answer) { self->OnAnswer(std::move(answer)); });
+  auto exchange = exchange_;  // Start() may answer at once and reset exchange_
+  exchange->Start();
+  if (state_ == State::kExchanging) WatchForHangup();
+}
+
+void Session::WatchForHangup() {
+  stream_.socket().async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
+        if (self->state_ != State::kExchanging || gen != self->generation_) return;
+        boost::system::error_code avail_ec;
+        size_t available = self->stream_.socket().available(avail_ec);
+        if (!ec && !avail_ec && available > 0) return;  // pipelined bytes, not a hang-up
+        spdlog::info("caller hung up during the exchange; cancelling it");
+        if (self->exchange_) self->exchange_->Abort();
+        self->exchange_.reset();
+        self->ctx_->inflight.fetch_sub(1);
+        self->Close();
+      });
+}
+
+void Session::OnAnswer(BridgeAnswer answer) {
+  if (state_ != State::kExchanging) return;
+  exchange_.reset();
+  ctx_->inflight.fetch_sub(1);
+  Write(std::move(answer), keep_alive_);
+}
+
+void Session::Write(BridgeAnswer answer, bool keep_alive) {
+  state_ = State::kWriting;
+  ++generation_;
+  keep_alive = keep_alive && !ctx_->draining.load();
+  response_ = std::make_shared<HttpResponse>(RenderAnswer(std::move(answer), version_, keep_alive));
+  stream_.expires_after(ctx_->limits.read_timeout);
+  http::async_write(stream_, *response_,
+                    [self = shared_from_this(), keep_alive](boost::beast::error_code ec, size_t) {
+                      self->OnWrite(keep_alive, ec);
+                    });
+}
+
+void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {
+  response_.reset();
+  if (!ec && linger_) return Linger();
+  if (ec || !keep_alive) return Close();
+  DoRead();
+}
+
+void Session::Linger() {
+  state_ = State::kLingering;
+  boost::system::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(5));
+  stream_.async_read_some(asio::buffer(discard_),
+                          [self = shared_from_this()](boost::beast::error_code e, size_t n) {
+                            self->OnLingerRead(e, n);
+                          });
+}
+
+void Session::OnLingerRead(boost::beast::error_code ec, size_t n) {
+  lingered_ += n;
+  if (ec || lingered_ > ctx_->limits.max_body_bytes + (1u << 20)) return Close();
+  stream_.async_read_some(asio::buffer(discard_),
+                          [self = shared_from_this()](boost::beast::error_code e, size_t m) {
+                            self->OnLingerRead(e, m);
+                          });
+}
+
+void Session::Close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  boost::system::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+}  // namespace eppb

@@ -1,0 +1,238 @@
+#include "pick/pick_command.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "bridge/exchange.h"
+#include "common/header_rules.h"
+#include "config/flags.h"
+#include "config/tls_flags.h"
+#include "extproc/channel_registry.h"
+#include "extproc/grpc_ext_proc_client.h"
+#include "http/request_translator.h"
+#include "observe/logging.h"
+#include "pick/load_report.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
+  auto* cmd = app->add_subcommand("pick", "Ask an EPP for a decision directly over ext_proc");
+  const std::string r = "Request";
+  const std::string l = "Load";
+  AddOpt(cmd, "--epp", o->epp, "EPP host:port", r)->required();
+  AddOpt(cmd, "--method", o->method, ":method", r);
+  AddOpt(cmd, "--path", o->path, ":path (with query)", r);
+  AddOpt(cmd, "--authority", o->authority, ":authority", r);
+  AddOpt(cmd, "--scheme", o->scheme, ":scheme", r);
+  AddOpt(cmd, "-H,--header", o->headers, "Request header 'name: value' (repeatable)", r);
+  AddOpt(cmd, "--body", o->body, "Request body", r);
+  AddOpt(cmd, "--body-file", o->body_file, "Read the request body from a file", r);
+  AddOpt(cmd, "--subset", o->subset, "Subset hint: ip or ip:port, comma-separated", r);
+  AddOpt(cmd, "--request-id", o->request_id, "x-request-id (default: generated)", r);
+  AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Body chunk size", r);
+  AddOpt(cmd, "--deadline-ms", o->deadline_ms, "Deadline per request", r);
+  AddTlsFlags(cmd, &o->tls);
+  AddOpt(cmd, "--requests", o->requests, "Requests to send (load mode when > 1)", l);
+  AddOpt(cmd, "--concurrency", o->concurrency, "Requests in flight at once", l);
+  AddOpt(cmd, "--threads", o->threads, "Client threads (0: one per core)", l);
+  AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
+  return cmd;
+}
+
+namespace {
+
+bool BuildRequest(const PickOptions& o, BridgeRequest* out, std::string* error) {
+  auto target = EppTarget::ParseHostPort(o.epp, error);
+  if (!target) return false;
+  out->target = *target;
+  out->headers.push_back({":method", o.method});
+  if (!o.path.empty()) out->headers.push_back({":path", o.path});
+  out->headers.push_back({":authority", o.authority});
+  out->headers.push_back({":scheme", o.scheme});
+  for (const auto& h : o.headers) {
+    auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      *error = "header '" + h + "' must be 'name: value'";
+      return false;
+    }
+    std::string key = ToLower(h.substr(0, colon));
+    std::string value = h.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    if (!IsValidHeaderName(key) || !IsValidHeaderValue(value)) {
+      *error = "header '" + h + "' is not a valid HTTP header";
+      return false;
+    }
+    out->headers.push_back({key, value});
+  }
+  if (!o.body_file.empty()) {
+    std::ifstream in(o.body_file, std::ios::binary);
+    if (!in) {
+      *error = "cannot read " + o.body_file;
+      return false;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out->body = ss.str();
+  } else {
+    out->body = o.body;
+  }
+  if (!out->body.empty()) out->headers.push_back({"content-length", std::to_string(out->body.size())});
+  if (!o.subset.empty()) {
+    std::vector<SubsetToken> tokens;
+    if (!ParseSubsetList(o.subset, &tokens, error)) return false;
+    std::stringstream ss(o.subset);
+    for (std::string item; std::getline(ss, item, ',');) out->subset.push_back(item);
+  }
+  out->request_id = o.request_id;
+  return true;
+}
+
+std::shared_ptr<const BridgeRequest> WithId(const BridgeRequest& base, std::string id) {
+  auto r = std::make_shared<BridgeRequest>(base);
+  r->request_id = id.empty() ? NewRequestId() : std::move(id);
+  r->headers.push_back({"x-request-id", r->request_id});
+  return r;
+}
+
+void PrintAnswer(const BridgeAnswer& a, double ms) {
+  std::cout << "outcome: " << OutcomeName(a.outcome) << "\n";
+  std::cout << "status: " << a.status << "\n";
+  if (a.outcome == Outcome::kPicked) {
+    std::cout << "endpoint: " << a.endpoints.front().ToString() << "\n";
+    std::cout << "endpoints: " << JoinEndpoints(a.endpoints) << "\n";
+  }
+  for (const auto& h : a.headers) std::cout << "header: " << h.key << ": " << h.value << "\n";
+  for (const auto& h : a.remove_headers) std::cout << "remove-header: " << h << "\n";
+  if (a.outcome == Outcome::kPicked) {
+    std::cout << "body: " << (a.body_mutated ? "mutated" : "original") << " (" << a.body.size()
+              << " bytes)\n";
+  } else if (!a.body.empty()) {
+    std::cout << "body: " << a.body << "\n";
+  }
+  if (!a.error_reason.empty()) std::cout << "error: " << a.error_reason << "\n";
+  std::cout << fmt::format("latency_ms: {:.3f}\n", ms);
+}
+
+// Keeps `concurrency` exchanges in flight until `requests` have finished.
+class LoadRun {
+ public:
+  LoadRun(asio::io_context& io, ExtProcClient* client, const ExchangeConfig& cfg,
+          const BridgeRequest& base, size_t requests)
+      : io_(io), client_(client), cfg_(cfg), base_(base), requests_(requests) {}
+
+  void Launch(size_t concurrency) {
+    for (size_t i = 0; i < concurrency; ++i) Next(asio::make_strand(io_));
+  }
+  LoadReport& report() { return report_; }
+  void Wait() { finished_.get_future().wait(); }
+
+ private:
+  void Next(asio::any_io_executor strand) {
+    if (started_.fetch_add(1) >= requests_) return;
+    auto start = Clock::now();
+    auto ex = std::make_shared<Exchange>(
+        strand, client_, cfg_, WithId(base_, ""), [this, strand, start](BridgeAnswer a) {
+          double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+          bool last;
+          {
+            std::lock_guard lock(mu_);
+            report_.latencies_ms.push_back(ms);
+            if (a.outcome == Outcome::kPicked) ++report_.picked;
+            else if (a.outcome == Outcome::kImmediate) ++report_.immediate;
+            else ++report_.errors;
+            last = report_.latencies_ms.size() == requests_;
+          }
+          if (last) finished_.set_value();
+          Next(strand);
+        });
+    asio::post(strand, [ex] { ex->Start(); });
+  }
+
+  asio::io_context& io_;
+  ExtProcClient* client_;
+  const ExchangeConfig& cfg_;
+  const BridgeRequest& base_;
+  size_t requests_;
+  std::atomic<size_t> started_{0};
+  std::mutex mu_;
+  LoadReport report_;
+  std::promise<void> finished_;
+};
+
+}  // namespace
+
+int RunPick(PickOptions o) {
+  std::string error;
+  if (!SetupLogging(o.log_level, &error)) {
+    std::cerr << error << "\n";
+    return 2;
+  }
+  BridgeRequest base;
+  if (!ValidateTls(&o.tls, &error) || !BuildRequest(o, &base, &error)) {
+    std::cerr << "pick: " << error << "\n";
+    return 2;
+  }
+  if (o.chunk_bytes < 1 || o.chunk_bytes > ExchangeConfig::kMaxChunkBytes || o.deadline_ms <= 0 ||
+      o.requests < 1 || o.concurrency < 1) {
+    std::cerr << "pick: --chunk-bytes, --deadline-ms, --requests and --concurrency out of range\n";
+    return 2;
+  }
+  ChannelOptions copts;
+  copts.max_receive_bytes = 64 << 20;
+  auto registry = ChannelRegistry::Create(o.tls, copts, &error);
+  if (!registry) {
+    std::cerr << "pick: " << error << "\n";
+    return 2;
+  }
+  GrpcExtProcClient client(registry.get());
+  ExchangeConfig cfg;
+  cfg.deadline = std::chrono::milliseconds(o.deadline_ms);
+  cfg.chunk_bytes = o.chunk_bytes;
+  cfg.max_body_bytes = std::max<size_t>(base.body.size() * 2, 64u << 20);
+  cfg.linger = std::chrono::milliseconds(1000);
+
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+
+  int code = 0;
+  if (o.requests == 1) {
+    std::promise<BridgeAnswer> promise;
+    auto start = Clock::now();
+    auto strand = asio::make_strand(io);
+    auto ex = std::make_shared<Exchange>(strand, &client, cfg, WithId(base, o.request_id),
+                                         [&](BridgeAnswer a) { promise.set_value(std::move(a)); });
+    asio::post(strand, [ex] { ex->Start(); });
+    BridgeAnswer a = promise.get_future().get();
+    PrintAnswer(a, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    code = a.outcome == Outcome::kPicked ? 0 : (a.outcome == Outcome::kImmediate ? 3 : 1);
+  } else {
+    LoadRun run(io, &client, cfg, base, o.requests);
+    auto start = Clock::now();
+    run.Launch(o.concurrency);
+    run.Wait();
+    run.report().seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::cout << run.report().Format(o.concurrency);
+    code = run.report().errors > 0 ? 1 : 0;
+  }
+  work.reset();
+  io.stop();
+  for (auto& t : pool) t.join();
+  return code;
+}
+
+}  // namespace eppb

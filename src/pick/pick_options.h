@@ -1,0 +1,31 @@
+// Options of `epp-bridge pick`, the one-shot and load-generating ext_proc client.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/tls_config.h"
+
+namespace eppb {
+
+struct PickOptions {
+  std::string epp;  // host:port
+  TlsConfig tls;
+  std::string method = "POST";
+  std::string path = "/v1/chat/completions";
+  std::string authority = "localhost";
+  std::string scheme = "http";
+  std::vector<std::string> headers;  // "name: value"
+  std::string body;
+  std::string body_file;
+  std::string subset;
+  std::string request_id;
+  size_t chunk_bytes = 64 * 1024;
+  int deadline_ms = 30000;
+  size_t requests = 1;
+  size_t concurrency = 1;
+  unsigned threads = 0;
+  std::string log_level = "warn";
+};
+
+}  // namespace eppb

@@ -1,0 +1,152 @@
+#include "serve/bridge_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+#include "config/listen_address.h"
+#include "config/tls_flags.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Validates options into the runtime context; false with *error on a fatal problem.
+bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
+  if (o.deadline_ms <= 0 || o.linger_ms < 0 || o.grace_ms < 0 || o.idle_timeout_ms <= 0) {
+    *error = "--deadline-ms and --idle-timeout-ms must be positive, --linger-ms and --grace-ms "
+             "not negative";
+    return false;
+  }
+  if (o.chunk_bytes < 1 || o.chunk_bytes > ExchangeConfig::kMaxChunkBytes) {
+    *error = "--chunk-bytes must be from 1 to " + std::to_string(ExchangeConfig::kMaxChunkBytes) +
+             " (the EPP accepts gRPC messages up to 4 MiB)";
+    return false;
+  }
+  if (o.max_body_bytes < 1 || o.max_headers < 1 || o.max_header_bytes < 1024 ||
+      o.max_inflight < 1) {
+    *error = "--max-body-bytes, --max-headers, --max-inflight must be positive and "
+             "--max-header-bytes at least 1024";
+    return false;
+  }
+  for (const auto& a : o.allowed_epps) {
+    std::string e;
+    auto t = EppTarget::ParseHostPort(a, &e);
+    if (!t) {  // a host alone allows any port
+      t = EppTarget::Parse(a, "1", &e);
+      if (t) t->port = 0;
+    }
+    if (!t) {
+      *error = "--allowed-epp '" + a + "': expected host:port or host";
+      return false;
+    }
+    ctx->limits.allowed_epps.push_back(*t);
+  }
+  ctx->limits.max_body_bytes = o.max_body_bytes;
+  ctx->limits.max_header_bytes = o.max_header_bytes;
+  ctx->limits.max_headers = o.max_headers;
+  ctx->limits.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  ctx->exchange.deadline = std::chrono::milliseconds(o.deadline_ms);
+  ctx->exchange.linger = std::chrono::milliseconds(o.linger_ms);
+  ctx->exchange.chunk_bytes = o.chunk_bytes;
+  ctx->exchange.max_body_bytes = o.max_body_bytes;
+  ctx->max_inflight = o.max_inflight;
+  return true;
+}
+
+}  // namespace
+
+BridgeServer::BridgeServer(ServeOptions options)
+    : options_(std::move(options)), drain_timer_(io_) {}
+
+// The one place the server dies: streams first (their callbacks post onto
+// io_), then the workers, then io_ with whatever handlers are still queued.
+BridgeServer::~BridgeServer() {
+  if (client_ && !client_->CancelAllAndWait(std::chrono::seconds(2))) {
+    spdlog::warn("{} EPP streams still open at shutdown", client_->live_streams());
+  }
+  io_.stop();
+  Wait();
+}
+
+std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* error,
+                                                   int* exit_code) {
+  *exit_code = 2;
+  auto listen = ParseListenAddress(o.listen, error);
+  if (!listen) {
+    *error = "--listen: " + *error;
+    return nullptr;
+  }
+  if (!listen->address().is_loopback()) {
+    if (!o.allow_non_loopback) {
+      *error = "--listen " + o.listen +
+               " is not a loopback address; the bridge has no authentication, so binding "
+               "elsewhere needs --allow-non-loopback";
+      return nullptr;
+    }
+    spdlog::warn("LISTENING ON A NON-LOOPBACK ADDRESS {}: anyone who can reach it can make the "
+                 "bridge call EPPs; restrict it with --allowed-epp and network policy",
+                 o.listen);
+  }
+  if (!ValidateTls(&o.tls, error)) return nullptr;
+  std::unique_ptr<BridgeServer> s(new BridgeServer(o));
+  if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
+  ChannelOptions copts;
+  copts.max_targets = o.max_epp_targets;
+  copts.max_receive_bytes =
+      static_cast<int>(std::min<size_t>(o.max_body_bytes + (1u << 20), size_t{1} << 30));
+  s->registry_ = ChannelRegistry::Create(s->options_.tls, copts, error);
+  if (!s->registry_) {
+    *error = "EPP TLS setup: " + *error;
+    return nullptr;
+  }
+  s->client_ = std::make_unique<GrpcExtProcClient>(s->registry_.get());
+  s->ctx_.client = s->client_.get();
+  s->threads_ = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  s->listener_ = std::make_shared<Listener>(s->io_, &s->ctx_);
+  if (!s->listener_->Listen(*listen, error)) {
+    *exit_code = 1;
+    return nullptr;
+  }
+  return s;
+}
+
+int BridgeServer::port() const { return listener_->local_endpoint().port(); }
+
+void BridgeServer::Start() {
+  listener_->Run();
+  for (unsigned i = 0; i < threads_; ++i) pool_.emplace_back([this] { io_.run(); });
+}
+
+void BridgeServer::Drain() {
+  asio::post(io_, [this] {
+    if (ctx_.draining.exchange(true)) return;
+    listener_->Stop();
+    grace_end_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.grace_ms);
+    PollDrain();
+  });
+}
+
+void BridgeServer::PollDrain() {
+  size_t inflight = ctx_.inflight.load();
+  if (inflight == 0 || std::chrono::steady_clock::now() >= grace_end_) {
+    if (inflight > 0) spdlog::warn("grace period over with {} exchanges in flight", inflight);
+    io_.stop();
+    return;
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(20));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) PollDrain();
+  });
+}
+
+void BridgeServer::Wait() {
+  for (auto& t : pool_) {
+    if (t.joinable()) t.join();
+  }
+  pool_.clear();
+}
+
+}  // namespace eppb

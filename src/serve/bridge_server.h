@@ -1,0 +1,59 @@
+// The running sidecar: HTTP listener, worker threads, EPP channels. Used by
+// `epp-bridge serve` and, on port 0, by the in-process integration tests.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "extproc/channel_registry.h"
+#include "extproc/grpc_ext_proc_client.h"
+#include "http/listener.h"
+#include "http/server_context.h"
+#include "serve/serve_options.h"
+
+namespace eppb {
+
+class BridgeServer {
+ public:
+  // Validates the options and binds the listener; nullptr with *error (and
+  // *exit_code) when the configuration is unusable.
+  static std::unique_ptr<BridgeServer> Create(ServeOptions options, std::string* error,
+                                              int* exit_code);
+  ~BridgeServer();
+
+  int port() const;
+  unsigned threads() const { return threads_; }
+  const ServeOptions& options() const { return options_; }
+  ServerContext& context() { return ctx_; }
+  ChannelRegistry& registry() { return *registry_; }
+  boost::asio::io_context& io() { return io_; }
+
+  // Starts accepting on `threads()` threads (the calling thread is not used).
+  void Start();
+  // Stops accepting, waits for in-flight exchanges up to the grace period,
+  // then stops the workers. Safe from any thread; idempotent.
+  void Drain();
+  // Blocks until the workers have stopped.
+  void Wait();
+
+ private:
+  explicit BridgeServer(ServeOptions options);
+  void PollDrain();
+
+  ServeOptions options_;
+  ServerContext ctx_;
+  std::unique_ptr<ChannelRegistry> registry_;
+  std::unique_ptr<GrpcExtProcClient> client_;
+  unsigned threads_ = 1;
+  boost::asio::io_context io_;
+  std::shared_ptr<Listener> listener_;
+  boost::asio::steady_timer drain_timer_;
+  std::chrono::steady_clock::time_point grace_end_;
+  std::vector<std::thread> pool_;
+};
+
+}  // namespace eppb

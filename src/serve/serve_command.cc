@@ -1,0 +1,84 @@
+#include "serve/serve_command.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "config/flags.h"
+#include "config/tls_flags.h"
+#include "serve/bridge_server.h"
+#include "observe/logging.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+
+CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
+  auto* cmd = app->add_subcommand("serve", "Run the sidecar: HTTP from NGINX → ext_proc to the EPP");
+  const std::string http = "HTTP side (NGINX → bridge)";
+  const std::string epp = "EPP exchange";
+  const std::string proc = "Process";
+  AddOpt(cmd, "--listen", o->listen, "ADDR:PORT to serve NGINX on", http);
+  AddFlag(cmd, "--allow-non-loopback", o->allow_non_loopback,
+          "Permit a --listen address outside 127.0.0.0/8 and ::1", http);
+  AddOpt(cmd, "--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)", http);
+  AddOpt(cmd, "--max-header-bytes", o->max_header_bytes, "Largest header block (431 above)",
+         http);
+  AddOpt(cmd, "--max-headers", o->max_headers, "Most request headers (431 above)", http);
+  AddOpt(cmd, "--idle-timeout-ms", o->idle_timeout_ms, "Close idle keep-alive connections after",
+         http);
+  AddOpt(cmd, "--max-inflight", o->max_inflight, "Concurrent exchanges (503 above)", http);
+  AddOpt(cmd, "--allowed-epp", o->allowed_epps,
+         "EPP targets that may be called, host:port or host (any port); repeat or comma-separate; "
+         "empty allows any (403 outside)",
+         epp)
+      ->delimiter(',');
+  AddOpt(cmd, "--deadline-ms", o->deadline_ms,
+         "Deadline for one exchange, first message to decision (504 after)", epp);
+  AddOpt(cmd, "--linger-ms", o->linger_ms,
+         "After the decision, how long the EPP may take to end the stream", epp);
+  AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
+  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept",
+         epp);
+  AddTlsFlags(cmd, &o->tls);
+  AddOpt(cmd, "--threads", o->threads, "HTTP worker threads (0: one per core)", proc);
+  AddOpt(cmd, "--grace-ms", o->grace_ms, "On SIGTERM, how long in-flight exchanges may finish",
+         proc);
+  AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", proc);
+  return cmd;
+}
+
+int RunServe(ServeOptions o) {
+  std::string error;
+  if (!SetupLogging(o.log_level, &error)) {
+    spdlog::critical("{}", error);
+    return 2;
+  }
+  int code = 0;
+  auto server = BridgeServer::Create(o, &error, &code);
+  if (!server) {
+    spdlog::critical("{}", error);
+    return code;
+  }
+  const auto& opts = server->options();
+  spdlog::info("epp-bridge serve listening on {}:{} (threads={}, epp tls={}, deadline={}ms)",
+               opts.listen.substr(0, opts.listen.rfind(':')), server->port(), server->threads(),
+               opts.tls.disable_tls ? "off" : (opts.tls.skip_verify ? "skip-verify" : "verify"),
+               opts.deadline_ms);
+  // SIGTERM/SIGINT: stop accepting, let in-flight exchanges finish within the
+  // grace period, then exit 0.
+  asio::signal_set signals(server->io(), SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: draining {} in-flight exchanges (grace {} ms)", sig,
+                 server->context().inflight.load(), opts.grace_ms);
+    server->Drain();
+  });
+  server->Start();
+  server->Wait();
+  spdlog::info("epp-bridge serve stopped");
+  return 0;
+}
+
+}  // namespace eppb

@@ -1,0 +1,30 @@
+// Everything `epp-bridge serve` is configured with, parsed once at startup.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/tls_config.h"
+
+namespace eppb {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:54800";
+  bool allow_non_loopback = false;
+  TlsConfig tls;
+  std::vector<std::string> allowed_epps;
+  int deadline_ms = 30000;
+  int linger_ms = 5000;
+  size_t chunk_bytes = 64 * 1024;
+  size_t max_body_bytes = 64u << 20;
+  size_t max_header_bytes = 64 * 1024;
+  size_t max_headers = 128;
+  size_t max_inflight = 10000;
+  size_t max_epp_targets = 64;
+  int idle_timeout_ms = 75000;
+  int grace_ms = 25000;
+  unsigned threads = 0;  // 0: one per core
+  std::string log_level = "info";
+};
+
+}  // namespace eppb

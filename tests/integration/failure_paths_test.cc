@@ -1,0 +1,164 @@
+// The bridge against a misbehaving or absent EPP: every failure gets a
+// defined answer within the deadline, and nothing is left behind.
+#include <boost/asio/ip/tcp.hpp>
+#include <thread>
+
+#include "stack.h"
+
+namespace eppb::testing {
+namespace {
+
+using testing_support::HttpClient;
+using Clock = std::chrono::steady_clock;
+
+class FailurePaths : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    epp_ = StartEpp();
+    auto o = Plaintext();
+    o.deadline_ms = 600;
+    o.max_body_bytes = 1 << 20;
+    o.max_header_bytes = 4096;
+    bridge_ = StartBridge(o);
+    ASSERT_TRUE(epp_ && bridge_);
+    client_ = std::make_unique<HttpClient>(bridge_->port());
+  }
+  testing_support::HttpResult Fault(const std::string& fault) {
+    return client_->Send("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", fault}}),
+                         kChatBody);
+  }
+  void ExpectNothingLeft() {
+    for (int i = 0; i < 300 && (epp_->service().open_streams() > 0 ||
+                                bridge_->context().inflight > 0); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(epp_->service().open_streams().load(), 0);
+    EXPECT_EQ(bridge_->context().inflight.load(), 0u);
+  }
+  std::unique_ptr<DevEppServer> epp_;
+  std::unique_ptr<BridgeServer> bridge_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+TEST_F(FailurePaths, EppErrorsMapToDefinedAnswers) {
+  struct Case {
+    const char* fault;
+    int status;
+    const char* reason;
+  } cases[] = {
+      {"grpc-error", 502, "grpc-error"},
+      {"garbage-endpoint", 502, "invalid-endpoint"},
+      {"garbage-endpoint=10.0.0.1:0", 502, "invalid-endpoint"},
+      {"garbage-endpoint=10.0.0.1:70000", 502, "invalid-endpoint"},
+      {"garbage-endpoint=model.local:80", 502, "invalid-endpoint"},
+      {"close-early", 502, "no-decision"},
+      {"mismatch", 502, "endpoint-mismatch"},
+  };
+  for (const auto& c : cases) {
+    auto r = Fault(c.fault);
+    EXPECT_EQ(r.status, c.status) << c.fault;
+    EXPECT_EQ(r.Header("X-EPP-Outcome"), "error") << c.fault;
+    EXPECT_EQ(r.Header("X-EPP-Error"), c.reason) << c.fault;
+    EXPECT_FALSE(r.body.empty());
+  }
+  EXPECT_EQ(Fault("metadata-only").status, 200);
+  EXPECT_EQ(Fault("no-metadata").status, 200);
+  ExpectNothingLeft();
+}
+
+TEST_F(FailurePaths, SlowOrSilentEppHitsTheDeadline) {
+  for (const char* fault : {"delay=2000", "no-reply"}) {
+    auto start = Clock::now();
+    auto r = Fault(fault);
+    auto took = Clock::now() - start;
+    EXPECT_EQ(r.status, 504) << fault;
+    EXPECT_EQ(r.Header("X-EPP-Error"), "deadline-exceeded");
+    EXPECT_LT(took, std::chrono::milliseconds(1500)) << fault;
+  }
+  ExpectNothingLeft();
+  EXPECT_EQ(Fault("delay=100").status, 200);  // slow but inside the deadline
+}
+
+TEST_F(FailurePaths, EppDownIsA503Quickly) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  int dead_port = probe.local_endpoint().port();
+  probe.close();  // nothing listens there now
+  auto start = Clock::now();
+  auto r = client_->Send("POST", "/", EppHeaders(dead_port), kChatBody);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("X-EPP-Error"), "epp-unavailable");
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(600));
+}
+
+TEST_F(FailurePaths, BlackholedEppHitsTheDeadline) {
+  boost::asio::io_context io;  // accepts TCP, never speaks HTTP/2
+  boost::asio::ip::tcp::acceptor hole(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  auto start = Clock::now();
+  auto r = client_->Send("POST", "/", EppHeaders(hole.local_endpoint().port()), kChatBody);
+  EXPECT_TRUE(r.status == 504 || r.status == 503) << r.status;
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+TEST_F(FailurePaths, CallerHangUpCancelsTheStream) {
+  client_->SendAndHangUp("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", "no-reply"}}),
+                         kChatBody);
+  for (int i = 0; i < 100 && epp_->service().open_streams() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto start = Clock::now();
+  ExpectNothingLeft();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));  // well before the deadline
+}
+
+TEST_F(FailurePaths, OversizedInputGetsClearStatuses) {
+  auto big = client_->Send("POST", "/", EppHeaders(epp_->port()), std::string((1 << 20) + 1, 'x'));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.Header("X-EPP-Error"), "body-too-large");
+  testing_support::HttpClient c2(bridge_->port());
+  auto hdr = c2.Send("POST", "/", EppHeaders(epp_->port(), {{"x-big", std::string(8000, 'a')}}),
+                     kChatBody);
+  EXPECT_EQ(hdr.status, 431);
+  testing_support::HttpClient c3(bridge_->port());
+  EXPECT_EQ(c3.Send("POST", "/", EppHeaders(epp_->port()), kChatBody).status, 200);
+}
+
+TEST(Capacity, OverTheInflightCapIs503) {
+  auto epp = StartEpp();
+  auto o = Plaintext();
+  o.max_inflight = 1;
+  auto bridge = StartBridge(o);
+  std::thread slow([&] {
+    HttpClient c(bridge->port());
+    auto r = c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=400"}}),
+                    kChatBody);
+    EXPECT_EQ(r.status, 200);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  HttpClient c(bridge->port());
+  auto r = c.Send("POST", "/", EppHeaders(epp->port()), kChatBody);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("X-EPP-Error"), "over-capacity");
+  slow.join();
+}
+
+TEST(Drain, InFlightExchangesFinishThenTheServerStops) {
+  auto epp = StartEpp();
+  auto bridge = StartBridge(Plaintext());
+  std::thread slow([&] {
+    HttpClient c(bridge->port());
+    auto r = c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=300"}}),
+                    kChatBody);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Header("Connection"), "close");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  bridge->Drain();
+  bridge->Wait();  // returns once the slow exchange has been answered
+  slow.join();
+  HttpClient late(bridge->port());
+  EXPECT_EQ(late.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 0);
+}
+
+}  // namespace
+}  // namespace eppb::testing

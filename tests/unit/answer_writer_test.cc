@@ -1,0 +1,62 @@
+#include "http/answer_writer.h"
+
+#include <gtest/gtest.h>
+
+namespace eppb {
+namespace {
+
+TEST(AnswerWriter, PickedAnswerFollowsTheContract) {
+  BridgeAnswer a;
+  a.outcome = Outcome::kPicked;
+  a.status = 200;
+  a.endpoints = {{"10.0.0.1", 8000, false}, {"fd00::2", 8001, true}};
+  a.headers = {{"x-gateway-model-name", "llama"}};
+  a.remove_headers = {"x-a", "x-b"};
+  a.body_mutated = true;
+  a.body = R"({"model":"b"})";
+  auto res = RenderAnswer(std::move(a), 11, true);
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res["X-EPP-Outcome"], "picked");
+  EXPECT_EQ(res["X-Gateway-Destination-Endpoint"], "10.0.0.1:8000");
+  EXPECT_EQ(res["X-EPP-Endpoints"], "10.0.0.1:8000,[fd00::2]:8001");
+  EXPECT_EQ(res["X-EPP-Set-x-gateway-model-name"], "llama");
+  EXPECT_EQ(res["X-EPP-Remove"], "x-a,x-b");
+  EXPECT_EQ(res["X-EPP-Body"], "mutated");
+  EXPECT_EQ(res.body(), R"({"model":"b"})");
+  EXPECT_EQ(res[boost::beast::http::field::content_length], "13");
+  EXPECT_TRUE(res.keep_alive());
+}
+
+TEST(AnswerWriter, UnmutatedPickHasEmptyBody) {
+  BridgeAnswer a;
+  a.outcome = Outcome::kPicked;
+  a.status = 200;
+  a.endpoints = {{"10.0.0.1", 8000, false}};
+  a.body = "ignored";
+  auto res = RenderAnswer(std::move(a), 11, false);
+  EXPECT_EQ(res["X-EPP-Body"], "original");
+  EXPECT_TRUE(res.body().empty());
+  EXPECT_FALSE(res.keep_alive());
+}
+
+TEST(AnswerWriter, ImmediateAndErrorAnswersAreMarked) {
+  BridgeAnswer imm;
+  imm.outcome = Outcome::kImmediate;
+  imm.status = 429;
+  imm.headers = {{"retry-after", "2"}};
+  imm.body = "inference error: shed";
+  auto r1 = RenderAnswer(std::move(imm), 11, true);
+  EXPECT_EQ(r1.result_int(), 429u);
+  EXPECT_EQ(r1["X-EPP-Outcome"], "immediate");
+  EXPECT_EQ(r1["retry-after"], "2");
+  EXPECT_EQ(r1.body(), "inference error: shed");
+
+  auto r2 = RenderAnswer(BridgeAnswer::Error(504, "deadline-exceeded", "too slow"), 11, true);
+  EXPECT_EQ(r2.result_int(), 504u);
+  EXPECT_EQ(r2["X-EPP-Outcome"], "error");
+  EXPECT_EQ(r2["X-EPP-Error"], "deadline-exceeded");
+  EXPECT_EQ(r2.body(), "too slow\n");
+}
+
+}  // namespace
+}  // namespace eppb

@@ -1,0 +1,73 @@
+#include "extproc/message_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace eppb {
+namespace {
+
+using envoy::extensions::filters::http::ext_proc::v3::ProcessingMode;
+
+BridgeRequest Sample(std::string body) {
+  BridgeRequest r;
+  r.headers = {{":method", "POST"}, {":path", "/v1/chat/completions?x=1"}, {"x-request-id", "id1"}};
+  r.body = std::move(body);
+  return r;
+}
+
+std::vector<extproc::ProcessingRequest> BuildAll(const BridgeRequest& r, size_t chunk) {
+  std::vector<extproc::ProcessingRequest> out;
+  MessageBuilder(chunk).Build(r, [&](auto&& m) { out.push_back(std::move(m)); });
+  return out;
+}
+
+TEST(MessageBuilder, FirstMessageCarriesProtocolConfigAndRawValues) {
+  auto msgs = BuildAll(Sample("abc"), 64);
+  ASSERT_EQ(msgs.size(), 2u);
+  const auto& first = msgs[0];
+  ASSERT_TRUE(first.has_protocol_config());
+  EXPECT_EQ(first.protocol_config().request_body_mode(), ProcessingMode::FULL_DUPLEX_STREAMED);
+  EXPECT_EQ(first.protocol_config().response_body_mode(), ProcessingMode::FULL_DUPLEX_STREAMED);
+  ASSERT_TRUE(first.has_request_headers());
+  EXPECT_FALSE(first.request_headers().end_of_stream());
+  const auto& h = first.request_headers().headers().headers();
+  ASSERT_EQ(h.size(), 3);
+  EXPECT_EQ(h[1].key(), ":path");
+  EXPECT_EQ(h[1].raw_value(), "/v1/chat/completions?x=1");
+  EXPECT_TRUE(h[1].value().empty());
+  EXPECT_FALSE(msgs[1].has_protocol_config());
+}
+
+TEST(MessageBuilder, ChunksTheBodyAndMarksTheLastChunk) {
+  std::string body(10, 'x');
+  auto msgs = BuildAll(Sample(body), 4);
+  ASSERT_EQ(msgs.size(), 4u);  // headers + 4 + 4 + 2
+  EXPECT_EQ(msgs[1].request_body().body(), "xxxx");
+  EXPECT_FALSE(msgs[1].request_body().end_of_stream());
+  EXPECT_EQ(msgs[3].request_body().body(), "xx");
+  EXPECT_TRUE(msgs[3].request_body().end_of_stream());
+}
+
+TEST(MessageBuilder, NoBodyMeansHeadersEndOfStream) {
+  auto msgs = BuildAll(Sample(""), 4);
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_TRUE(msgs[0].request_headers().end_of_stream());
+}
+
+TEST(MessageBuilder, SubsetHintRidesOnEveryMessage) {
+  auto r = Sample("0123456789");
+  r.subset = {"10.0.0.1:8000", "10.0.0.2"};
+  auto msgs = BuildAll(r, 5);
+  ASSERT_EQ(msgs.size(), 3u);
+  for (const auto& m : msgs) {
+    const auto& fm = m.metadata_context().filter_metadata();
+    auto ns = fm.find("envoy.lb.subset_hint");
+    ASSERT_NE(ns, fm.end());
+    const auto& list =
+        ns->second.fields().at("x-gateway-destination-endpoint-subset").list_value();
+    ASSERT_EQ(list.values_size(), 2);
+    EXPECT_EQ(list.values(0).string_value(), "10.0.0.1:8000");
+  }
+}
+
+}  // namespace
+}  // namespace eppb
