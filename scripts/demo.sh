@@ -79,8 +79,10 @@ for p in "${mock_ports[@]}"; do
 done
 nginx_run mocks "$repo/tests/e2e/mock-model.conf.in" "MOCK_LISTENS=$listens"
 run dev-epp "$bin" dev-epp --listen "127.0.0.1:$epp_port" --endpoints "$endpoints"
-run bridge "$bin" serve --listen "127.0.0.1:$bridge_port" --endpoint-picker-disable-tls
+run bridge "$bin" serve --listen "127.0.0.1:$bridge_port" --endpoint-picker-disable-tls \
+    --completion-socket "$dir/completion.sock"
 nginx_run gateway "$repo/deploy/nginx/one-pool.conf.in" "LISTEN=127.0.0.1:$gw_port" \
+    "COMPLETION_SOCKET=$dir/completion.sock" \
     "BRIDGE_ADDR=127.0.0.1:$bridge_port" "EPP_PORT=$epp_port" "POOL_SERVERS=$servers"
 wait_port "${mock_ports[0]}" mocks
 wait_port "$epp_port" dev-epp

@@ -4,6 +4,7 @@
 
 #include "devepp/dev_epp_command.h"
 #include "pick/pick_command.h"
+#include "render/render_command.h"
 #include "serve/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -13,9 +14,11 @@ int main(int argc, char** argv) {
   eppb::ServeOptions serve;
   eppb::DevEppFlags dev;
   eppb::PickOptions pick;
+  eppb::RenderFlags render;
   auto* serve_cmd = eppb::AddServeCommand(&app, &serve);
   auto* dev_cmd = eppb::AddDevEppCommand(&app, &dev);
   auto* pick_cmd = eppb::AddPickCommand(&app, &pick);
+  auto* render_cmd = eppb::AddRenderCommand(&app, &render);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,5 +27,6 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return eppb::RunServe(serve);
   if (dev_cmd->parsed()) return eppb::RunDevEpp(dev);
   if (pick_cmd->parsed()) return eppb::RunPick(pick);
+  if (render_cmd->parsed()) return eppb::RunRender(render);
   return 2;
 }

@@ -18,6 +18,8 @@ declare -A vals=(
     [WORKERS]=1
     [MAX_BODY]=16m
     [EPP_HOST]=127.0.0.1
+    [ACCESS_LOG]="logs/access.log epp"
+    [COMPLETION_SOCKET]=""
 )
 for kv in "$@"; do
     [[ $kv == *=* ]] || { echo "render.sh: expected KEY=VALUE, got '$kv'" >&2; exit 2; }
@@ -42,3 +44,9 @@ chmod 755 "$prefix"  # NGINX workers may run as an unprivileged user
 render "$template" "$prefix/nginx.conf"
 render "$here/common.conf.in" "$prefix/common.conf"
 cp "$here/epp-http.conf" "$here/epp-server.conf" "$here/epp-proxy.conf" "$prefix/"
+if [[ -n "${vals[COMPLETION_SOCKET]}" ]]; then
+    vals[COMPLETION_LOG]="access_log syslog:server=unix:${vals[COMPLETION_SOCKET]},nohostname,tag=epp epp_completion if=\$epp_endpoint;"
+else
+    vals[COMPLETION_LOG]="# (no completion socket)"
+fi
+render "$here/epp-completion.conf.in" "$prefix/epp-completion.conf"

@@ -17,6 +17,10 @@ struct ExchangeConfig {
   // After the decision, how long the EPP may take to end the stream before
   // it is cancelled.
   std::chrono::milliseconds linger{5000};
+  // How long a picked stream may stay held waiting for NGINX's completion
+  // record (when a completion socket is configured). Long generations
+  // stream for minutes.
+  std::chrono::milliseconds hold_ttl{600000};
 
   static constexpr size_t kMaxChunkBytes = (4u << 20) - 4096;
 };

@@ -240,7 +240,10 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   Send(std::move(headers));
   record_.picked = value;
   state_ = State::kDecided;
-  if (!record_.body_end_of_stream) return;
+  if (!record_.body_end_of_stream) {
+    if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
+    return;
+  }
   const size_t chunk = std::max<size_t>(1, service_->options().reply_chunk_bytes);
   size_t off = 0;
   do {
@@ -254,6 +257,7 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
     Send(std::move(r));
   } while (off < body_.size());
   body_.clear();
+  if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
 }
 
 void DevEppStream::ReplyImmediate(int status, const std::string& body) {

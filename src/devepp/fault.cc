@@ -46,6 +46,8 @@ Fault Fault::Parse(std::string_view header) {
       f.metadata_only = true;
     } else if (key == "mismatch") {
       f.mismatch = true;
+    } else if (key == "close-after-pick") {
+      f.close_after_pick = true;
     }
     start = comma + 1;
   }

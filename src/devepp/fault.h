@@ -1,7 +1,8 @@
 // Per-request behaviour of the development EPP, chosen by the request header
 // `x-dev-epp-fault` (comma-separated): `status=NNN` (ImmediateResponse),
 // `delay=MS` (before deciding), `grpc-error`, `garbage-endpoint[=VALUE]`,
-// `close-early`, `no-reply`, `no-metadata`, `metadata-only`, `mismatch`.
+// `close-early`, `no-reply`, `no-metadata`, `metadata-only`, `mismatch`,
+// `close-after-pick`.
 #pragma once
 
 #include <optional>
@@ -20,6 +21,7 @@ struct Fault {
   bool no_metadata = false;    // endpoint only in the header mutation
   bool metadata_only = false;  // endpoint only in dynamic metadata
   bool mismatch = false;       // header and metadata name different endpoints
+  bool close_after_pick = false;  // end the stream right after the decision
 
   // Unknown items are ignored; a malformed number disables its item.
   static Fault Parse(std::string_view header);

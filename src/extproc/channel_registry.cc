@@ -113,6 +113,7 @@ ChannelRegistry::Entry* ChannelRegistry::Get(const EppTarget& target) {
   entry->channel = grpc::CreateCustomChannel(target.GrpcUri(), creds_, args);
   entry->channel->GetState(true);  // connect now, not on the first request
   entry->stub = envoy::service::ext_proc::v3::ExternalProcessor::NewStub(entry->channel);
+  monitor_.Watch(key, entry->channel);
   auto* raw = entry.get();
   entries_.emplace(std::move(key), std::move(entry));
   return raw;

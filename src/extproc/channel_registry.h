@@ -13,6 +13,7 @@
 
 #include "common/epp_target.h"
 #include "config/tls_config.h"
+#include "extproc/channel_monitor.h"
 #include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
 
 namespace eppb {
@@ -44,6 +45,7 @@ class ChannelRegistry {
   ChannelRegistry(std::shared_ptr<grpc::ChannelCredentials> creds, std::string server_name,
                   ChannelOptions options);
 
+  ChannelMonitor monitor_;  // declared first: outlives the channels it watches
   std::vector<std::shared_ptr<void>> keep_alive_;  // TLS verifier/provider; outlive channels
   std::shared_ptr<grpc::ChannelCredentials> creds_;
   std::string server_name_;

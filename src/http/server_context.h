@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "bridge/exchange_config.h"
+#include "bridge/held_stream_table.h"
 #include "extproc/ext_proc_stream.h"
 #include "http/http_limits.h"
 #include "http/request_translator.h"
@@ -16,6 +17,7 @@ struct ServerContext {
   ExchangeConfig exchange;
   size_t max_inflight = 10000;     // concurrent exchanges; 503 above
   ExtProcClient* client = nullptr;
+  HeldStreamTable* holds = nullptr;  // null: no response phase
   std::atomic<size_t> inflight{0};   // exchanges in progress
   std::atomic<bool> draining{false};  // SIGTERM received: answer, then close
 };

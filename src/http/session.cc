@@ -1,5 +1,6 @@
 #include "http/session.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
@@ -7,6 +8,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+
+#include "observe/logging.h"
+#include "observe/metrics.h"
 
 namespace eppb {
 
@@ -40,9 +44,12 @@ void Session::OnRead(boost::beast::error_code ec) {
       ec == asio::error::connection_reset) {
     return Close();
   }
+  start_ = std::chrono::steady_clock::now();
+  request_id_.clear();
+  epp_.clear();
+  trace_id_.clear();
   if (ec == http::error::body_limit) {
     linger_ = true;
-    spdlog::warn("rejected request: body over {} bytes", ctx_->limits.max_body_bytes);
     return Write(BridgeAnswer::Rejected(413, "body-too-large",
                                         "request body over " +
                                             std::to_string(ctx_->limits.max_body_bytes) +
@@ -51,41 +58,47 @@ void Session::OnRead(boost::beast::error_code ec) {
   }
   if (ec == http::error::header_limit) {
     linger_ = true;
-    spdlog::warn("rejected request: header block over {} bytes", ctx_->limits.max_header_bytes);
     return Write(BridgeAnswer::Rejected(431, "headers-too-large", "request headers too large"),
                  false);
   }
   if (ec) {
     linger_ = true;
-    spdlog::warn("rejected request: malformed HTTP: {}", ec.message());
-    return Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request"), false);
+    return Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request: " + ec.message()),
+                 false);
   }
   StartExchange();
 }
 
 void Session::StartExchange() {
+  start_ = std::chrono::steady_clock::now();
   auto req = parser_->release();
   version_ = req.version();
   keep_alive_ = req.keep_alive();
   RequestTranslator translator(ctx_->limits);
   auto result = translator.Translate(req);
   if (auto* rejection = std::get_if<BridgeAnswer>(&result)) {
-    spdlog::warn("rejected request: status={} reason={} detail=\"{}\"", rejection->status,
-                 rejection->error_reason, rejection->body);
     return Write(std::move(*rejection), keep_alive_);
   }
+  auto& translated = std::get<BridgeRequest>(result);
+  request_id_ = translated.request_id;
+  epp_ = translated.target.Key();
+  for (const auto& h : translated.headers) {
+    if (h.key == "traceparent" && h.value.size() >= 35) trace_id_ = h.value.substr(3, 32);
+  }
+  Metrics::Get().ObserveBodyBytes(translated.body.size());
   if (ctx_->inflight.fetch_add(1) >= ctx_->max_inflight) {
     ctx_->inflight.fetch_sub(1);
-    spdlog::warn("rejected request: {} exchanges in flight", ctx_->max_inflight);
     return Write(BridgeAnswer::Error(503, "over-capacity", "too many exchanges in flight"),
                  keep_alive_);
   }
-  auto request = std::make_shared<const BridgeRequest>(std::move(std::get<BridgeRequest>(result)));
+  Metrics::Get().inflight().Increment();
+  auto request = std::make_shared<const BridgeRequest>(std::move(translated));
   state_ = State::kExchanging;
   stream_.expires_never();
   exchange_ = std::make_shared<Exchange>(
       stream_.get_executor(), ctx_->client, ctx_->exchange, request,
-      [self = shared_from_this()](BridgeAnswer answer) { self->OnAnswer(std::move(answer)); });
+      [self = shared_from_this()](BridgeAnswer answer) { self->OnAnswer(std::move(answer)); },
+      ctx_->holds);
   auto exchange = exchange_;  // Start() may answer at once and reset exchange_
   exchange->Start();
   if (state_ == State::kExchanging) WatchForHangup();
@@ -99,10 +112,13 @@ void Session::WatchForHangup() {
         boost::system::error_code avail_ec;
         size_t available = self->stream_.socket().available(avail_ec);
         if (!ec && !avail_ec && available > 0) return;  // pipelined bytes, not a hang-up
-        spdlog::info("caller hung up during the exchange; cancelling it");
+        LogEvent(spdlog::level::info, "caller-hangup",
+                 {{"request_id", self->request_id_}, {"epp", self->epp_}});
+        Metrics::Get().CountCallerHangup();
         if (self->exchange_) self->exchange_->Abort();
         self->exchange_.reset();
         self->ctx_->inflight.fetch_sub(1);
+        Metrics::Get().inflight().Decrement();
         self->Close();
       });
 }
@@ -111,10 +127,38 @@ void Session::OnAnswer(BridgeAnswer answer) {
   if (state_ != State::kExchanging) return;
   exchange_.reset();
   ctx_->inflight.fetch_sub(1);
+  Metrics::Get().inflight().Decrement();
   Write(std::move(answer), keep_alive_);
 }
 
+void Session::Account(const BridgeAnswer& a) {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  Metrics::Get().CountAnswer(a, seconds);
+  std::string status = std::to_string(a.status);
+  std::string latency = fmt::format("{:.3f}", seconds * 1000);
+  const char* outcome = OutcomeName(a.outcome);
+  switch (a.outcome) {
+    case Outcome::kPicked:
+      LogEvent(spdlog::level::debug, "request",
+               {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
+                {"status", status}, {"endpoint", a.endpoints.front().ToString()},
+                {"latency_ms", latency}, {"trace_id", trace_id_}});
+      break;
+    case Outcome::kImmediate:
+      LogEventLimited(spdlog::level::info, "request",
+                      {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
+                       {"status", status}, {"latency_ms", latency}, {"trace_id", trace_id_}});
+      break;
+    default:
+      LogEventLimited(spdlog::level::warn, "request",
+                      {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
+                       {"status", status}, {"reason", a.error_reason}, {"detail", a.body},
+                       {"latency_ms", latency}, {"trace_id", trace_id_}});
+  }
+}
+
 void Session::Write(BridgeAnswer answer, bool keep_alive) {
+  Account(answer);
   state_ = State::kWriting;
   ++generation_;
   keep_alive = keep_alive && !ctx_->draining.load();

@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <array>
 #include <memory>
+#include <chrono>
 #include <optional>
 
 #include "bridge/exchange.h"
@@ -38,6 +39,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void StartExchange();
   void WatchForHangup();
   void OnAnswer(BridgeAnswer answer);
+  // Metrics and the request's log line; every answer passes here once.
+  void Account(const BridgeAnswer& answer);
   void Write(BridgeAnswer answer, bool keep_alive);
   void OnWrite(bool keep_alive, boost::beast::error_code ec);
   void Close();
@@ -54,6 +57,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<HttpResponse> response_;  // alive while being written
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  std::chrono::steady_clock::time_point start_;
+  std::string request_id_, epp_, trace_id_;  // for the request's log line
   bool linger_ = false;       // the request was not read to its end
   size_t lingered_ = 0;       // bytes dropped while lingering
   std::array<char, 16384> discard_;

@@ -20,6 +20,11 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
              "not negative";
     return false;
   }
+  if (o.hold_ttl_ms <= 0 || o.max_held_streams < 1) {
+    *error = "--hold-ttl-ms and --max-held-streams must be positive";
+    return false;
+  }
+  ctx->exchange.hold_ttl = std::chrono::milliseconds(o.hold_ttl_ms);
   if (o.chunk_bytes < 1 || o.chunk_bytes > ExchangeConfig::kMaxChunkBytes) {
     *error = "--chunk-bytes must be from 1 to " + std::to_string(ExchangeConfig::kMaxChunkBytes) +
              " (the EPP accepts gRPC messages up to 4 MiB)";
@@ -64,6 +69,7 @@ BridgeServer::BridgeServer(ServeOptions options)
 // The one place the server dies: streams first (their callbacks post onto
 // io_), then the workers, then io_ with whatever handlers are still queued.
 BridgeServer::~BridgeServer() {
+  if (holds_) holds_->ReleaseAll("shutdown");
   if (client_ && !client_->CancelAllAndWait(std::chrono::seconds(2))) {
     spdlog::warn("{} EPP streams still open at shutdown", client_->live_streams());
   }
@@ -110,13 +116,42 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
     *exit_code = 1;
     return nullptr;
   }
+  if (!o.completion_socket.empty()) {
+    s->holds_ = std::make_unique<HeldStreamTable>(o.max_held_streams);
+    s->ctx_.holds = s->holds_.get();
+    s->completions_ = std::make_shared<CompletionListener>(s->io_, s->holds_.get());
+    if (!s->completions_->Bind(o.completion_socket, error)) return nullptr;
+  }
+  if (!o.admin_listen.empty()) {
+    auto admin_at = ParseListenAddress(o.admin_listen, error);
+    if (!admin_at) {
+      *error = "--admin-listen: " + *error;
+      return nullptr;
+    }
+    auto* raw = s.get();
+    s->admin_ = std::make_shared<AdminServer>(s->io_, [raw](std::string* why) {
+      if (raw->ctx_.draining) {
+        *why = "draining";
+        return false;
+      }
+      return true;
+    });
+    if (!s->admin_->Listen(*admin_at, error)) {
+      *exit_code = 1;
+      return nullptr;
+    }
+  }
   return s;
 }
 
 int BridgeServer::port() const { return listener_->local_endpoint().port(); }
 
+int BridgeServer::admin_port() const { return admin_ ? admin_->port() : 0; }
+
 void BridgeServer::Start() {
   listener_->Run();
+  if (admin_) admin_->Run();
+  if (completions_) completions_->Run();
   for (unsigned i = 0; i < threads_; ++i) pool_.emplace_back([this] { io_.run(); });
 }
 
@@ -133,6 +168,7 @@ void BridgeServer::PollDrain() {
   size_t inflight = ctx_.inflight.load();
   if (inflight == 0 || std::chrono::steady_clock::now() >= grace_end_) {
     if (inflight > 0) spdlog::warn("grace period over with {} exchanges in flight", inflight);
+    if (holds_) holds_->ReleaseAll("shutdown");
     io_.stop();
     return;
   }

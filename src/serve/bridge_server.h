@@ -9,10 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include "complete/completion_listener.h"
 #include "extproc/channel_registry.h"
 #include "extproc/grpc_ext_proc_client.h"
 #include "http/listener.h"
 #include "http/server_context.h"
+#include "observe/admin_server.h"
 #include "serve/serve_options.h"
 
 namespace eppb {
@@ -26,10 +28,12 @@ class BridgeServer {
   ~BridgeServer();
 
   int port() const;
+  int admin_port() const;  // 0 when the admin listener is off
   unsigned threads() const { return threads_; }
   const ServeOptions& options() const { return options_; }
   ServerContext& context() { return ctx_; }
   ChannelRegistry& registry() { return *registry_; }
+  HeldStreamTable* holds() { return holds_.get(); }
   boost::asio::io_context& io() { return io_; }
 
   // Starts accepting on `threads()` threads (the calling thread is not used).
@@ -51,6 +55,9 @@ class BridgeServer {
   unsigned threads_ = 1;
   boost::asio::io_context io_;
   std::shared_ptr<Listener> listener_;
+  std::shared_ptr<AdminServer> admin_;
+  std::unique_ptr<HeldStreamTable> holds_;
+  std::shared_ptr<CompletionListener> completions_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point grace_end_;
   std::vector<std::thread> pool_;

@@ -41,17 +41,30 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
   AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept",
          epp);
+  const std::string resp = "Response phase (held streams)";
+  AddOpt(cmd, "--completion-socket", o->completion_socket,
+         "Unix datagram socket for NGINX's completion records; when set, each picked stream is "
+         "held open until its response completes (empty: close right after the pick)",
+         resp);
+  AddOpt(cmd, "--hold-ttl-ms", o->hold_ttl_ms,
+         "Longest a stream is held waiting for its completion record", resp);
+  AddOpt(cmd, "--max-held-streams", o->max_held_streams,
+         "Held streams kept at once; the oldest is closed above", resp);
   AddTlsFlags(cmd, &o->tls);
   AddOpt(cmd, "--threads", o->threads, "HTTP worker threads (0: one per core)", proc);
   AddOpt(cmd, "--grace-ms", o->grace_ms, "On SIGTERM, how long in-flight exchanges may finish",
          proc);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", proc);
+  AddOpt(cmd, "--log-format", o->log_format, "text, or json (one object per line)", proc)
+      ->check(CLI::IsMember({"text", "json"}));
+  AddOpt(cmd, "--admin-listen", o->admin_listen,
+         "ADDR:PORT for /metrics, /healthz and /readyz (empty: off)", proc);
   return cmd;
 }
 
 int RunServe(ServeOptions o) {
   std::string error;
-  if (!SetupLogging(o.log_level, &error)) {
+  if (!SetupLogging(o.log_level, &error, o.log_format)) {
     spdlog::critical("{}", error);
     return 2;
   }
@@ -66,6 +79,10 @@ int RunServe(ServeOptions o) {
                opts.listen.substr(0, opts.listen.rfind(':')), server->port(), server->threads(),
                opts.tls.disable_tls ? "off" : (opts.tls.skip_verify ? "skip-verify" : "verify"),
                opts.deadline_ms);
+  if (server->admin_port() > 0) {
+    spdlog::info("admin listening on {}:{} (/metrics /healthz /readyz)",
+                 opts.admin_listen.substr(0, opts.admin_listen.rfind(':')), server->admin_port());
+  }
   // SIGTERM/SIGINT: stop accepting, let in-flight exchanges finish within the
   // grace period, then exit 0.
   asio::signal_set signals(server->io(), SIGTERM, SIGINT);

@@ -22,9 +22,14 @@ struct ServeOptions {
   size_t max_inflight = 10000;
   size_t max_epp_targets = 64;
   int idle_timeout_ms = 75000;
+  std::string completion_socket;  // empty: streams close right after the pick
+  int hold_ttl_ms = 600000;
+  size_t max_held_streams = 10000;
   int grace_ms = 25000;
   unsigned threads = 0;  // 0: one per core
   std::string log_level = "info";
+  std::string log_format = "text";
+  std::string admin_listen = "127.0.0.1:54801";  // empty: no admin listener
 };
 
 }  // namespace eppb

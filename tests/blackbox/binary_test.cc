@@ -20,6 +20,9 @@ using testing_support::TempDir;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kBin = EPP_BRIDGE_BIN;
+
+// Processes started here never take the default admin port.
+const bool kAdminOnEphemeralPort = setenv("EPP_BRIDGE_ADMIN_LISTEN", "127.0.0.1:0", 1) == 0;
 const std::string kChat = R"({"model":"demo","messages":[{"role":"user","content":"hi"}]})";
 
 TEST(Flags, VersionHelpAndUsageErrors) {

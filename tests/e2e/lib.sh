@@ -9,6 +9,7 @@ RENDER="$REPO_DIR/deploy/nginx/render.sh"
 NGINX="${NGINX:-nginx}"
 CURL=(curl -sS --max-time 20)
 
+export EPP_BRIDGE_ADMIN_LISTEN="${EPP_BRIDGE_ADMIN_LISTEN:-127.0.0.1:0}"  # never the default admin port
 E2E_PIDS=()
 BRIDGE_ARGS=()
 E2E_PORTS=()
@@ -132,7 +133,7 @@ start_dev_epp() {
 # its pid in BRIDGE_PID.
 start_bridge() {
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ \
-        --endpoint-picker-disable-tls "$@"
+        --endpoint-picker-disable-tls --completion-socket "$E2E_TMP/completion.sock" "$@"
     # shellcheck disable=SC2034  # read by the tests
     BRIDGE_PID="$SPAWNED_PID"
 }
@@ -143,7 +144,8 @@ start_bridge() {
 start_nginx() {
     local name="$1" template="$2" port="$3" prefix="$E2E_TMP/$1"
     shift 3
-    "$RENDER" "$template" "$prefix" "$@" || fail "rendering $template"
+    "$RENDER" "$template" "$prefix" "COMPLETION_SOCKET=$E2E_TMP/completion.sock" "$@" \
+        || fail "rendering $template"
     "$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
         >"$E2E_TMP/$name-t.log" 2>&1 || { cat "$E2E_TMP/$name-t.log" >&2; fail "nginx -t for $name"; }
     spawn "$name" "$NGINX" -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \

@@ -79,6 +79,20 @@ TEST_F(BridgeDevEpp, OriginalRequestReachesTheEppAsPseudoHeaders) {
   EXPECT_EQ(rec->headers[0].key, ":method");
 }
 
+TEST_F(BridgeDevEpp, TraceContextIsForwardedToTheEpp) {
+  const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto r = client_->Send("POST", "/",
+                         EppHeaders(epp_->port(), {{"traceparent", tp},
+                                                   {"tracestate", "vendor=abc"},
+                                                   {"X-Request-Id", "trace-1"}}),
+                         kChatBody);
+  ASSERT_EQ(r.status, 200);
+  auto rec = Record("trace-1");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(Find(*rec, "traceparent"), tp);
+  EXPECT_EQ(Find(*rec, "tracestate"), "vendor=abc");
+}
+
 TEST_F(BridgeDevEpp, SixMebibyteBodyArrivesIntactInChunks) {
   std::string body(6u << 20, '\0');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);

@@ -32,6 +32,7 @@ inline std::unique_ptr<BridgeServer> StartBridge(ServeOptions o = {}) {
   o.listen = "127.0.0.1:0";
   if (o.threads == 0) o.threads = 2;
   o.log_level = "warn";
+  if (o.admin_listen == "127.0.0.1:54801") o.admin_listen = "127.0.0.1:0";
   std::string error;
   int code = 0;
   auto s = BridgeServer::Create(o, &error, &code);

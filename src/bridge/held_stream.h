@@ -1,0 +1,20 @@
+// A stream held open after the decision, until NGINX reports the response
+// complete. Implemented by Exchange; every call hands over to its strand.
+#pragma once
+
+#include <string>
+
+#include "complete/completion_record.h"
+
+namespace eppb {
+
+class HeldStream {
+ public:
+  virtual ~HeldStream() = default;
+  // NGINX finished the response: run the response phase, then close.
+  virtual void Complete(const CompletionRecord& record) = 0;
+  // The table let go (capacity, replaced, shutdown): close gracefully.
+  virtual void Release(const char* reason) = 0;
+};
+
+}  // namespace eppb

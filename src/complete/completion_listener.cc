@@ -1,0 +1,81 @@
+#include "complete/completion_listener.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+
+#include "observe/logging.h"
+#include "observe/metrics.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+using datagram = asio::local::datagram_protocol;
+
+CompletionListener::CompletionListener(asio::io_context& io, HeldStreamTable* table)
+    : socket_(io), table_(table) {}
+
+CompletionListener::~CompletionListener() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+bool CompletionListener::Bind(const std::string& path, std::string* error) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    *error = "--completion-socket path is too long: " + path;
+    return false;
+  }
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      *error = "--completion-socket " + path + " exists and is not a socket";
+      return false;
+    }
+    ::unlink(path.c_str());  // a stale socket from an earlier run
+  }
+  boost::system::error_code ec;
+  socket_.open(datagram(), ec);
+  if (!ec) socket_.bind(datagram::endpoint(path), ec);
+  if (!ec) socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  if (ec) {
+    *error = "cannot bind --completion-socket " + path + ": " + ec.message();
+    return false;
+  }
+  path_ = path;
+  ::chmod(path.c_str(), 0666);  // NGINX workers run as another user; the directory guards access
+  return true;
+}
+
+void CompletionListener::Run() { DoReceive(); }
+
+void CompletionListener::Stop() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->socket_.close(ec);
+  });
+}
+
+void CompletionListener::DoReceive() {
+  socket_.async_receive(asio::buffer(buffer_), [self = shared_from_this()](
+                                                   boost::system::error_code ec, size_t n) {
+    if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
+    if (!ec) {
+      CompletionRecord record;
+      std::string error;
+      std::string_view datagram(self->buffer_.data(), n);
+      if (ParseCompletionRecord(datagram, &record, &error)) {
+        const char* result = self->table_->Complete(record);
+        if (std::string_view(result) != "matched") {
+          LogEventLimited(spdlog::level::debug, "completion-record",
+                          {{"request_id", record.request_id}, {"result", result}});
+        }
+      } else {
+        Metrics::Get().CountCompletionRecord("malformed");
+        LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
+      }
+    }
+    self->DoReceive();
+  });
+}
+
+}  // namespace eppb

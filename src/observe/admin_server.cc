@@ -1,0 +1,114 @@
+#include "observe/admin_server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "observe/metrics.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// One admin connection: small requests, small answers, short timeouts.
+class AdminServer::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket s, ReadyFn* ready) : stream_(std::move(s)), ready_(ready) {}
+  void Read() {
+    req_ = {};
+    stream_.expires_after(std::chrono::seconds(30));
+    http::async_read(stream_, buffer_, req_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (!ec) self->Answer();
+                     });
+  }
+
+ private:
+  void Answer() {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(req_.version());
+    res->keep_alive(req_.keep_alive());
+    res->set(http::field::content_type, "text/plain; charset=utf-8");
+    std::string target(req_.target());
+    std::string why;
+    if (req_.method() != http::verb::get && req_.method() != http::verb::head) {
+      res->result(http::status::method_not_allowed);
+      res->body() = "only GET\n";
+    } else if (target == "/metrics") {
+      res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res->body() = Metrics::Get().Serialize();
+    } else if (target == "/healthz") {
+      res->body() = "ok\n";
+    } else if (target == "/readyz") {
+      bool ready = (*ready_)(&why);
+      res->result(ready ? http::status::ok : http::status::service_unavailable);
+      res->body() = ready ? "ready\n" : why + "\n";
+    } else {
+      res->result(http::status::not_found);
+      res->body() = "not found: try /metrics, /healthz, /readyz\n";
+    }
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (ec || !res->keep_alive()) {
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                          return;
+                        }
+                        self->Read();
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> req_;
+  ReadyFn* ready_;
+};
+
+AdminServer::AdminServer(asio::io_context& io, ReadyFn ready)
+    : io_(io), acceptor_(asio::make_strand(io)), ready_(std::move(ready)) {}
+
+bool AdminServer::Listen(const tcp::endpoint& at, std::string* error) {
+  boost::system::error_code ec;
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error = "cannot listen (admin) on " + at.address().to_string() + ":" +
+             std::to_string(at.port()) + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+int AdminServer::port() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec).port();
+}
+
+void AdminServer::Run() { DoAccept(); }
+
+void AdminServer::Stop() {
+  asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->acceptor_.close(ec);
+  });
+}
+
+void AdminServer::DoAccept() {
+  acceptor_.async_accept(asio::make_strand(io_),
+                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
+                           if (!self->acceptor_.is_open()) return;
+                           if (!ec) {
+                             std::make_shared<Connection>(std::move(s), &self->ready_)->Read();
+                           }
+                           self->DoAccept();
+                         });
+}
+
+}  // namespace eppb

@@ -1,0 +1,137 @@
+#include "observe/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace eppb {
+
+namespace p = prometheus;
+
+Metrics& Metrics::Get() {
+  static Metrics* m = new Metrics();  // never destroyed: used until the last thread exits
+  return *m;
+}
+
+Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
+  auto& r = *registry_;
+  requests_ = &p::BuildCounter()
+                   .Name("epp_bridge_requests_total")
+                   .Help("Requests answered, by outcome: picked, immediate, error, rejected")
+                   .Register(r);
+  immediate_ = &p::BuildCounter()
+                    .Name("epp_bridge_immediate_responses_total")
+                    .Help("EPP immediate responses passed to the caller, by HTTP status code")
+                    .Register(r);
+  errors_ = &p::BuildCounter()
+                 .Name("epp_bridge_errors_total")
+                 .Help("Exchanges that ended without a decision, by reason")
+                 .Register(r);
+  rejected_ = &p::BuildCounter()
+                   .Name("epp_bridge_rejected_requests_total")
+                   .Help("Requests refused before any exchange (bad input, limits), by reason")
+                   .Register(r);
+  duration_ = &p::BuildHistogram()
+                   .Name("epp_bridge_exchange_duration_seconds")
+                   .Help("Time from the request to the EPP's decision, by outcome")
+                   .Register(r);
+  body_bytes_ = &p::BuildHistogram()
+                     .Name("epp_bridge_request_body_bytes")
+                     .Help("Request body sizes forwarded to the EPP")
+                     .Register(r)
+                     .Add({}, p::Histogram::BucketBoundaries{1024, 16384, 65536, 262144, 1048576,
+                                                             4194304, 16777216, 67108864});
+  inflight_ = &p::BuildGauge()
+                   .Name("epp_bridge_inflight_exchanges")
+                   .Help("Exchanges waiting for the EPP's decision")
+                   .Register(r)
+                   .Add({});
+  held_streams_ = &p::BuildGauge()
+                       .Name("epp_bridge_held_streams")
+                       .Help("EPP streams held open until NGINX reports the response complete")
+                       .Register(r)
+                       .Add({});
+  held_ends_ = &p::BuildCounter()
+                    .Name("epp_bridge_held_stream_ends_total")
+                    .Help("Held streams closed, by reason: completed, ttl, capacity, replaced, "
+                          "epp_closed, shutdown")
+                    .Register(r);
+  completion_records_ = &p::BuildCounter()
+                             .Name("epp_bridge_completion_records_total")
+                             .Help("Completion records from NGINX, by result: matched, unknown, "
+                                   "duplicate, late, malformed")
+                             .Register(r);
+  hangups_ = &p::BuildCounter()
+                  .Name("epp_bridge_caller_hangups_total")
+                  .Help("Callers that closed the connection during an exchange")
+                  .Register(r)
+                  .Add({});
+  dropped_mutations_ = &p::BuildCounter()
+                            .Name("epp_bridge_dropped_header_mutations_total")
+                            .Help("EPP header mutations dropped as unsafe")
+                            .Register(r)
+                            .Add({});
+  channel_state_ = &p::BuildGauge()
+                        .Name("epp_bridge_epp_channel_state")
+                        .Help("1 for the current connectivity state of each EPP channel")
+                        .Register(r);
+  reconnects_ = &p::BuildCounter()
+                     .Name("epp_bridge_epp_reconnects_total")
+                     .Help("EPP channels that became ready again after losing the connection")
+                     .Register(r);
+}
+
+p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) {
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(&f));
+  for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return *it->second;
+  auto& c = f.Add(labels);
+  cache_.emplace(std::move(key), &c);
+  return c;
+}
+
+void Metrics::CountAnswer(const BridgeAnswer& a, double seconds) {
+  const char* outcome = OutcomeName(a.outcome);
+  Labeled(*requests_, {{"outcome", outcome}}).Increment();
+  switch (a.outcome) {
+    case Outcome::kImmediate:
+      Labeled(*immediate_, {{"code", std::to_string(a.status)}}).Increment();
+      break;
+    case Outcome::kError:
+      Labeled(*errors_, {{"reason", a.error_reason}}).Increment();
+      break;
+    case Outcome::kRejected:
+      Labeled(*rejected_, {{"reason", a.error_reason}}).Increment();
+      return;  // no exchange happened
+    case Outcome::kPicked:
+      break;
+  }
+  static const p::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5,
+                                                       5,      10,    30};
+  duration_->Add({{"outcome", outcome}}, kBuckets).Observe(seconds);
+}
+
+void Metrics::CountHeldStreamEnd(const std::string& reason) {
+  Labeled(*held_ends_, {{"reason", reason}}).Increment();
+}
+
+void Metrics::CountCompletionRecord(const std::string& result) {
+  Labeled(*completion_records_, {{"result", result}}).Increment();
+}
+
+void Metrics::SetChannelState(const std::string& target, const std::string& state) {
+  for (const char* s : {"idle", "connecting", "ready", "transient_failure", "shutdown"}) {
+    channel_state_->Add({{"target", target}, {"state", s}}).Set(state == s ? 1 : 0);
+  }
+}
+
+void Metrics::CountReconnect(const std::string& target) {
+  Labeled(*reconnects_, {{"target", target}}).Increment();
+}
+
+std::string Metrics::Serialize() const {
+  return p::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace eppb

@@ -1,0 +1,65 @@
+// Every metric of the bridge, declared in one place and named after events
+// (Prometheus conventions: snake_case, unit suffixes, _total for counters).
+// One process-wide registry; the admin listener serialises it on /metrics.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "bridge/bridge_answer.h"
+
+namespace eppb {
+
+class Metrics {
+ public:
+  static Metrics& Get();
+
+  // One finished exchange (or rejected request), by outcome and detail.
+  void CountAnswer(const BridgeAnswer& answer, double seconds);
+  void ObserveBodyBytes(size_t bytes) { body_bytes_->Observe(static_cast<double>(bytes)); }
+  prometheus::Gauge& inflight() { return *inflight_; }
+  prometheus::Gauge& held_streams() { return *held_streams_; }
+  void CountHeldStreamEnd(const std::string& reason);    // completed, ttl, capacity, ...
+  void CountCompletionRecord(const std::string& result);  // matched, unknown, duplicate, ...
+  void CountCallerHangup() { hangups_->Increment(); }
+  void CountDroppedMutations(int n) { dropped_mutations_->Increment(n); }
+  // Channel connectivity, set by the channel monitor.
+  void SetChannelState(const std::string& target, const std::string& state);
+  void CountReconnect(const std::string& target);
+
+  std::string Serialize() const;
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+ private:
+  Metrics();
+  prometheus::Counter& Labeled(prometheus::Family<prometheus::Counter>& f,
+                               const prometheus::Labels& labels);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Counter>* immediate_;
+  prometheus::Family<prometheus::Counter>* errors_;
+  prometheus::Family<prometheus::Counter>* rejected_;
+  prometheus::Family<prometheus::Histogram>* duration_;
+  prometheus::Histogram* body_bytes_;
+  prometheus::Gauge* inflight_;
+  prometheus::Gauge* held_streams_;
+  prometheus::Family<prometheus::Counter>* held_ends_;
+  prometheus::Family<prometheus::Counter>* completion_records_;
+  prometheus::Counter* hangups_;
+  prometheus::Counter* dropped_mutations_;
+  prometheus::Family<prometheus::Gauge>* channel_state_;
+  prometheus::Family<prometheus::Counter>* reconnects_;
+  std::mutex mu_;  // guards the label lookups below (families are thread-safe, caching is not)
+  std::unordered_map<std::string, prometheus::Counter*> cache_;
+};
+
+}  // namespace eppb

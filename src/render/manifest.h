@@ -1,0 +1,39 @@
+// One Kubernetes object read from a YAML document, with where it came from
+// (for error messages) and whether it is written back out.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+
+namespace eppb::render {
+
+class Manifest {
+ public:
+  Manifest(YAML::Node node, std::string source, bool passthrough, std::string default_namespace);
+
+  YAML::Node& node() { return node_; }
+  const YAML::Node& node() const { return node_; }
+  const std::string& source() const { return source_; }
+  // Written to the output (read from stdin or a positional file) rather than
+  // read for reference only (--context).
+  bool passthrough() const { return passthrough_; }
+
+  std::string api_version() const;
+  std::string kind() const;
+  std::string name() const;
+  // metadata.namespace, or the default namespace when it is not set.
+  std::string ns() const;
+  // "HTTPRoute default/llm-route".
+  std::string Describe() const;
+  // True for apiVersion "group/version" with this group (core: group "").
+  bool IsGroupKind(const std::string& group, const std::string& kind) const;
+
+ private:
+  YAML::Node node_;
+  std::string source_;
+  bool passthrough_;
+  std::string default_namespace_;
+};
+
+}  // namespace eppb::render

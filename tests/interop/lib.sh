@@ -1,0 +1,305 @@
+# shellcheck shell=bash
+# Helpers for the interop tier: the real peers (llm-d EPP with kube-stub,
+# the GIE lightweight EPP, llm-d-inference-sim) on loopback, and the gateway
+# from tests/interop/gateway.conf.in. Builds on tests/e2e/lib.sh (processes,
+# free ports, NGINX prefixes, assertions); source it, then call e2e_init BIN.
+
+INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/e2e/lib.sh
+source "$INTEROP_DIR/../e2e/lib.sh"
+
+: "${INTEROP_PEERS:?INTEROP_PEERS must name the directory of the built peers (build-peers.sh)}"
+SIM="$INTEROP_PEERS/llm-d-inference-sim"
+LLMD_EPP="$INTEROP_PEERS/epp"
+KUBE_STUB="$INTEROP_PEERS/kube-stub"
+LWEPP="$INTEROP_PEERS/lwepp-static"
+
+# Pool A: three model server "pods" on their own loopback IPs, each a
+# simulator with three data-parallel ranks (ports P, P+1, P+2). Pool B: one
+# pod with one port. Filled by start_pools.
+POOL_A_IPS=(127.0.0.2 127.0.0.3 127.0.0.4)
+POOL_B_IPS=(127.0.0.5)
+declare -A POD_OF_IP=()   # ip -> pod name (the simulator's x-inference-pod)
+declare -A PORTS_OF_IP=() # ip -> "p1 p2 p3"
+POOL_A_ENDPOINTS=()       # ip:port of every endpoint of pool A
+POOL_B_ENDPOINTS=()
+NO_SUCH_IP=127.0.0.99     # in no pool
+
+# free_port_run VAR N: a port P with P..P+N-1 all free, stored in VAR.
+free_port_run() {
+    local _var="$1" _n="$2" _try _p _i _ok
+    for ((_try = 0; _try < 50; _try++)); do
+        free_port _p
+        _ok=1
+        for ((_i = 1; _i < _n; _i++)); do
+            if port_in_use $((_p + _i)) || [[ " ${E2E_PORTS[*]} " == *" $((_p + _i)) "* ]]; then
+                _ok=0
+                break
+            fi
+        done
+        if ((_ok)); then
+            for ((_i = 1; _i < _n; _i++)); do E2E_PORTS+=($((_p + _i))); done
+            printf -v "$_var" '%s' "$_p"
+            return 0
+        fi
+    done
+    fail "no run of $_n free ports"
+}
+
+# start_sim POD IP RANKS: one llm-d-inference-sim for pod POD (echo mode,
+# model "demo" with a LoRA adapter "rewritten", request ids echoed,
+# x-inference-pod and x-inference-port on every answer); its ports go to
+# PORTS_OF_IP[IP].
+start_sim() {
+    local pod="$1" ip="$2" ranks="$3" base i try ports
+    for ((try = 0; try < 3; try++)); do
+        free_port_run base "$ranks"
+        spawn "sim-$pod" env POD_NAME="$pod" POD_NAMESPACE=default "$SIM" \
+            --port "$base" --model demo --mode echo \
+            --lora-modules '{"name":"rewritten","path":"/adapters/rewritten"}' --max-loras 2 \
+            --data-parallel-size "$ranks" --enable-request-id-headers \
+            --max-model-len 65536 --max-request-body-size-mb 32 --max-num-seqs 64 --v 1
+        ports=""
+        for ((i = 0; i < ranks; i++)); do
+            wait_port $((base + i)) "$SPAWNED_PID" || { ports=""; break; }
+            ports+="${ports:+ }$((base + i))"
+        done
+        if [[ -n "$ports" ]]; then
+            POD_OF_IP[$ip]="$pod"
+            PORTS_OF_IP[$ip]="$ports"
+            return 0
+        fi
+        kill -KILL "$SPAWNED_PID" 2>/dev/null || true
+    done
+    cat "$E2E_TMP/sim-$pod.log" >&2
+    fail "simulator $pod did not start"
+}
+
+# start_pools: pool A (pods with 3, 3 and 2 ranks: 8 target ports, the
+# InferencePool maximum) and pool B (1 pod, 1 rank).
+start_pools() {
+    local i ip p ranks=(3 3 2)
+    for i in "${!POOL_A_IPS[@]}"; do
+        ip="${POOL_A_IPS[$i]}"
+        start_sim "pool-a-$i" "$ip" "${ranks[$i]}"
+        for p in ${PORTS_OF_IP[$ip]}; do POOL_A_ENDPOINTS+=("$ip:$p"); done
+    done
+    for i in "${!POOL_B_IPS[@]}"; do
+        ip="${POOL_B_IPS[$i]}"
+        start_sim "pool-b-$i" "$ip" 1
+        for p in ${PORTS_OF_IP[$ip]}; do POOL_B_ENDPOINTS+=("$ip:$p"); done
+    done
+    note "pool A: ${POOL_A_ENDPOINTS[*]}; pool B: ${POOL_B_ENDPOINTS[*]}"
+}
+
+# servers_of ENDPOINT...: upstream{} server lines.
+servers_of() {
+    local e out=""
+    for e in "$@"; do out+="server $e; "; done
+    echo "$out"
+}
+
+# target_ports ENDPOINT...: the distinct ports, comma-separated.
+target_ports() {
+    local e out=""
+    for e in "$@"; do
+        [[ ",$out," == *",${e##*:},"* ]] || out+="${out:+,}${e##*:}"
+    done
+    echo "$out"
+}
+
+# start_kube_stub: the Kubernetes API stub serving the Pods of both pools
+# (label pool=a / pool=b, active ports per pod) and the InferencePools
+# pool-a and pool-b; its address goes to KUBECONFIG.
+start_kube_stub() {
+    local f="$E2E_TMP/objects.txt" ip
+    {
+        for ip in "${POOL_A_IPS[@]}"; do
+            echo "pod ${POD_OF_IP[$ip]} $ip pool=a $(tr ' ' ',' <<<"${PORTS_OF_IP[$ip]}")"
+        done
+        for ip in "${POOL_B_IPS[@]}"; do
+            echo "pod ${POD_OF_IP[$ip]} $ip pool=b $(tr ' ' ',' <<<"${PORTS_OF_IP[$ip]}")"
+        done
+        echo "pool pool-a pool=a $(target_ports "${POOL_A_ENDPOINTS[@]}")"
+        echo "pool pool-b pool=b $(target_ports "${POOL_B_ENDPOINTS[@]}")"
+    } >"$f"
+    start_on_port kube-stub KUBE_PORT "$KUBE_STUB" --listen 127.0.0.1:@PORT@ --objects "$f"
+    cat >"$E2E_TMP/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: stub
+  cluster:
+    server: http://127.0.0.1:$KUBE_PORT
+contexts:
+- name: stub
+  context:
+    cluster: stub
+    namespace: default
+current-context: stub
+users: []
+EOF
+    export KUBECONFIG="$E2E_TMP/kubeconfig"
+}
+
+# The llm-d EPP's scheduling configurations.
+LLMD_CONFORMANCE_CONFIG='apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: header-based-testing-filter
+- type: destination-endpoint-served-verifier
+schedulingProfiles:
+- name: conformance-profile
+  plugins:
+  - pluginRef: header-based-testing-filter'
+
+# As llm-d's own sample configuration for simulators (deploy/config).
+LLMD_SCHED_CONFIG='apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: prefix-cache-scorer
+  parameters:
+    maxPrefixBlocksToMatch: 256
+    lruCapacityPerServer: 31250
+- type: decode-filter
+- type: max-score-picker
+- type: single-profile-handler
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: decode-filter
+  - pluginRef: max-score-picker
+  - pluginRef: prefix-cache-scorer
+    weight: 2'
+
+# start_llmd_epp NAME VAR POOL TLS(true|false) CONFIG: the llm-d EPP following
+# InferencePool POOL (served by kube-stub); gRPC port in VAR.
+start_llmd_epp() {
+    local name="$1" var="$2" pool="$3" tls="$4" config="$5" hp mp try p
+    for ((try = 0; try < 3; try++)); do
+        free_port p
+        free_port hp
+        free_port mp
+        spawn "epp-$name" "$LLMD_EPP" \
+            --grpc-port "$p" --grpc-health-port "$hp" --metrics-port "$mp" \
+            --pool-name "$pool" --pool-namespace default \
+            --secure-serving="$tls" --metrics-endpoint-auth=false --enable-pprof=false \
+            --tracing=false --refresh-metrics-interval 200ms --config-text "$config" \
+            --v "${LLMD_EPP_VERBOSITY[$name]:-3}"
+        if wait_port "$p" "$SPAWNED_PID"; then
+            printf -v "$var" '%s' "$p"
+            EPP_PIDS[$name]="$SPAWNED_PID"
+            return 0
+        fi
+        kill -KILL "$SPAWNED_PID" 2>/dev/null || true
+    done
+    tail -n 30 "$E2E_TMP/epp-$name.log" >&2
+    fail "llm-d EPP $name did not start"
+}
+
+# start_lwepp NAME VAR TLS(true|false) ENDPOINT...: the lightweight EPP over
+# a static datastore; gRPC port in VAR.
+start_lwepp() {
+    local name="$1" var="$2" tls="$3" list
+    shift 3
+    list="$(IFS=,; echo "$*")"
+    start_on_port "epp-$name" "$var" "$LWEPP" --listen 127.0.0.1:@PORT@ --endpoints "$list" \
+        "--tls=$tls"
+    EPP_PIDS[$name]="$SPAWNED_PID"
+}
+declare -A EPP_PIDS=()
+# The conformance EPP logs its response-phase answers (trace level), which
+# GatewayDestinationEndpointServedEppReport reads.
+declare -A LLMD_EPP_VERBOSITY=([conf]=5)
+
+# pick_args: `BIN pick` TLS flags matching the bridge.
+pick_tls_args() { [[ "$EPP_TLS" == true ]] || echo --endpoint-picker-disable-tls; }
+
+# wait_epp_ready PORT [HEADER]: until the EPP picks (pods discovered), 60 s.
+wait_epp_ready() {
+    local port="$1" header="${2:-x-interop: ready}" i
+    for ((i = 0; i < 120; i++)); do
+        # shellcheck disable=SC2046
+        if timeout 5 "$BIN" pick --epp "127.0.0.1:$port" $(pick_tls_args) --path /v1/completions \
+            --body '{"model":"demo","prompt":"ready"}' -H "$header" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    # shellcheck disable=SC2046
+    "$BIN" pick --epp "127.0.0.1:$port" $(pick_tls_args) --path /v1/completions \
+        --body '{"model":"demo","prompt":"ready"}' -H "$header" >&2 || true
+    fail "EPP on $port never picked an endpoint"
+}
+
+# start_interop_bridge: the bridge, TLS to the EPP per EPP_TLS.
+start_interop_bridge() {
+    local tls=()
+    [[ "$EPP_TLS" == true ]] || tls=(--endpoint-picker-disable-tls)
+    # With the response phase, NGINX reports each response's completion (the
+    # served endpoint) through this socket (start_nginx renders the gateway
+    # with COMPLETION_SOCKET=$E2E_TMP/completion.sock).
+    if "$BIN" serve --help 2>&1 | grep -q -- '--completion-socket'; then
+        tls+=(--completion-socket "$E2E_TMP/completion.sock")
+    fi
+    start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ "${tls[@]}" \
+        --deadline-ms 10000 --log-level info
+    # shellcheck disable=SC2034
+    BRIDGE_PID="$SPAWNED_PID"
+}
+
+# start_interop_gateway: NGINX from tests/interop/gateway.conf.in (GW_PORT).
+start_interop_gateway() {
+    local try other=() e
+    for e in "${POOL_A_ENDPOINTS[@]}"; do other+=("${e%%:*}:$DEAD_PORT"); done
+    for ((try = 0; try < 3; try++)); do
+        free_port GW_PORT
+        start_nginx gateway "$INTEROP_DIR/gateway.conf.in" "$GW_PORT" "LISTEN=127.0.0.1:$GW_PORT" \
+            "BRIDGE_ADDR=127.0.0.1:$BRIDGE_PORT" \
+            "EPP_CONF_PORT=$EPP_CONF_PORT" "EPP_SCHED_PORT=$EPP_SCHED_PORT" "EPP_B_PORT=$EPP_B_PORT" \
+            "DEAD_PORT=$DEAD_PORT" "NO_SUCH_ENDPOINT=$NO_SUCH_IP" \
+            "POOL_A_SERVERS=$(servers_of "${POOL_A_ENDPOINTS[@]}")" \
+            "POOL_A_OTHER_SERVERS=$(servers_of "${other[@]}")" \
+            "POOL_B_SERVERS=$(servers_of "${POOL_B_ENDPOINTS[@]}")" && return 0
+    done
+    fail "gateway did not start"
+}
+
+# send N PARALLEL HOST PATH [CURL-ARGS...]: N requests to the gateway; one line
+# per request: STATUS SERVED POD PORT CONFORMANCE-SERVED (a "-" for an absent
+# header). The body is a small completion unless CURL-ARGS give one.
+send() {
+    local n="$1" par="$2" host="$3" path="$4"
+    shift 4
+    local body=(-d '{"model":"demo","prompt":"Write as if you were a critic: San Francisco","max_tokens":4}')
+    [[ " $* " == *" -d "* || " $* " == *" --data-binary "* ]] && body=()
+    seq "$n" | xargs -P "$par" -I{} "${CURL[@]}" -o /dev/null \
+        -w '%{http_code}|%header{x-gateway-destination-endpoint-served}|%header{x-inference-pod}|%header{x-inference-port}|%header{x-conformance-test-served-endpoint}\n' \
+        "http://127.0.0.1:$GW_PORT$path" -H "Host: $host" -H 'content-type: application/json' \
+        "${body[@]}" "$@" \
+        | awk -F'|' '{ for (i = 1; i <= 5; i++) if ($i == "") $i = "-"; print $1, $2, $3, $4, $5 }'
+}
+
+# check_served LINES ALLOWED...: every line is a 200 served by an allowed
+# token (IP = any of its ports, IP:port = exactly), and the simulator that
+# answered is the one behind the served endpoint.
+check_served() {
+    local lines="$1" code served pod port rest ip ok tok
+    shift
+    [[ -n "$lines" ]] || fail "no answers"
+    while read -r code served pod port rest; do
+        [[ "$code" == 200 ]] || fail "status $code (served '$served'), want 200"
+        ip="${served%:*}"
+        ok=0
+        for tok in "$@"; do
+            if [[ "$tok" == *:* ]]; then [[ "$served" == "$tok" ]] && ok=1
+            else [[ "$ip" == "$tok" ]] && ok=1; fi
+        done
+        ((ok)) || fail "served by '$served', not in the EPP's selection ($*)"
+        [[ "$pod" == "${POD_OF_IP[$ip]:-?}" && "$port" == "${served##*:}" ]] \
+            || fail "endpoint $served answered as simulator '$pod' port '$port' (want ${POD_OF_IP[$ip]:-?} ${served##*:})"
+    done <<<"$lines"
+}
+
+# distinct_served LINES: the distinct served endpoints, space-separated.
+distinct_served() { awk '{print $2}' <<<"$1" | sort -u | tr '\n' ' '; }

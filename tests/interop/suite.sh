@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# One EPP variant through real NGINX + njs/epp.js + the bridge, against
+# llm-d-inference-sim model servers. Runs every scenario that applies and
+# appends one line per scenario to RESULTS:
+#   VARIANT|SCENARIO|pass|fail|skip|n/a|limit|DETAIL
+#   tests/interop/suite.sh VARIANT BIN RESULTS [SCENARIO-FILTER]
+# VARIANT: llm-d-plaintext, llm-d-tls, lwepp.
+set -euo pipefail
+VARIANT="${1:-}"
+RESULTS="${3:-}"
+FILTER="${4:-}"
+[[ -n "$VARIANT" && -n "$RESULTS" ]] || { echo "usage: $0 VARIANT BIN RESULTS [FILTER]" >&2; exit 2; }
+# shellcheck source=tests/interop/lib.sh
+source "$(dirname "$0")/lib.sh"
+E2E_NAME="$VARIANT"
+e2e_init "$2"
+# shellcheck source=tests/interop/scenarios.sh
+source "$INTEROP_DIR/scenarios.sh"
+
+case "$VARIANT" in
+    llm-d-plaintext) EPP_KIND=llmd EPP_TLS=false ;;
+    llm-d-tls) EPP_KIND=llmd EPP_TLS=true ;;
+    lwepp) EPP_KIND=lwepp EPP_TLS=false ;;
+    *) fail "unknown variant $VARIANT" ;;
+esac
+export EPP_KIND EPP_TLS
+
+start=$SECONDS
+start_pools
+free_port DEAD_PORT
+all_a_ips="$(IFS=,; echo "${POOL_A_IPS[*]}")"
+if [[ "$EPP_KIND" == llmd ]]; then
+    start_kube_stub
+    # The conformance configuration (test-epp-endpoint-selection) and the
+    # production one (llm-d's sample scheduling profile), both over pool A;
+    # pool B has its own EPP.
+    start_llmd_epp conf EPP_CONF_PORT pool-a "$EPP_TLS" "$LLMD_CONFORMANCE_CONFIG"
+    start_llmd_epp sched EPP_SCHED_PORT pool-a "$EPP_TLS" "$LLMD_SCHED_CONFIG"
+    start_llmd_epp b EPP_B_PORT pool-b "$EPP_TLS" "$LLMD_SCHED_CONFIG"
+    wait_epp_ready "$EPP_CONF_PORT" "test-epp-endpoint-selection: $all_a_ips"
+    wait_epp_ready "$EPP_SCHED_PORT"
+    wait_epp_ready "$EPP_B_PORT"
+else
+    start_lwepp conf EPP_CONF_PORT "$EPP_TLS" "${POOL_A_ENDPOINTS[@]}"
+    EPP_SCHED_PORT="$EPP_CONF_PORT"
+    start_lwepp b EPP_B_PORT "$EPP_TLS" "${POOL_B_ENDPOINTS[@]}"
+    wait_epp_ready "$EPP_CONF_PORT"
+    wait_epp_ready "$EPP_B_PORT"
+fi
+start_interop_bridge
+start_interop_gateway
+note "peers up in $((SECONDS - start)) s (EPP conf :$EPP_CONF_PORT sched :$EPP_SCHED_PORT B :$EPP_B_PORT, bridge :$BRIDGE_PORT, gateway :$GW_PORT)"
+
+# run_scenario NAME: scenario_NAME in a subshell; records the outcome. A
+# scenario may print "DETAIL: text" and "STATUS: skip|n/a|limit" lines.
+run_scenario() {
+    local name="$1" out rc status detail t0=$SECONDS
+    [[ -z "$FILTER" || "$name" == *"$FILTER"* ]] || return 0
+    echo "  --- $VARIANT: $name"
+    set +e
+    out="$( (E2E_NAME="$VARIANT/$name"; trap - EXIT; "scenario_$name") 2>&1)"
+    rc=$?
+    set -e
+    sed 's/^/    /' <<<"$out"
+    detail="$(grep '^DETAIL: ' <<<"$out" | tail -n 1 | cut -c9- || true)"
+    status="$(grep '^STATUS: ' <<<"$out" | tail -n 1 | cut -c9- || true)"
+    if ((rc != 0)); then
+        status=fail
+        detail="$(grep '^FAIL ' <<<"$out" | tail -n 1 | sed 's/^FAIL \[[^]]*\]: //' || true)"
+        local f
+        for f in "$E2E_TMP/gateway/logs/error.log" "$E2E_TMP/bridge.log" "$E2E_TMP"/epp-*.log; do
+            [[ -s "$f" ]] || continue
+            echo "    --- ${f#"$E2E_TMP"/} (last lines)"
+            grep -v '\[notice\]' "$f" | tail -n 8 | cut -c1-300 | sed 's/^/    /'
+        done
+    fi
+    status="${status:-pass}"
+    echo "  --- $VARIANT: $name: $status ($((SECONDS - t0)) s)"
+    printf '%s|%s|%s|%s\n' "$VARIANT" "$name" "$status" "${detail//|//}" >>"$RESULTS"
+}
+
+for s in "${SCENARIOS[@]}"; do run_scenario "$s"; done
+note "done in $((SECONDS - start)) s"
