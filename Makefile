@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop demo format clean
+.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-sanitize test-tsan demo format clean
 
 all: build
 
@@ -35,6 +35,21 @@ test-e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
 test-interop: build
 	cd $(BUILD) && ctest --output-on-failure -L interop
+
+# Unit and integration tiers under ASan + UBSan (own build directory).
+test-sanitize: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEPP_BRIDGE_SANITIZE=address >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target unit_tests integration_tests
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 \
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
+
+# The same under TSan (gRPC's own libraries are not instrumented; see the suppressions).
+test-tsan: deps
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEPP_BRIDGE_SANITIZE=thread >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target unit_tests integration_tests
+	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp \
+	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 demo: build
 	scripts/demo.sh $(BUILD)/epp-bridge

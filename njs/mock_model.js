@@ -78,7 +78,10 @@ function chunk(r, info, chat, i, n) {
 
 function stream(r, info, chat) {
     var n = intHeader(r, 'X-Mock-Chunks', 5, 1000);
-    var delay = intHeader(r, 'X-Mock-Chunk-Delay-Ms', 200, 60000);
+    // A server's own pace ($mock_chunk_delay_ms, e.g. a map on $server_port)
+    // makes some servers slower than others; the header overrides it.
+    var own = parseInt(r.variables.mock_chunk_delay_ms, 10);
+    var delay = intHeader(r, 'X-Mock-Chunk-Delay-Ms', own >= 0 ? own : 200, 60000);
     r.status = 200;
     r.headersOut['Content-Type'] = 'text/event-stream';
     r.headersOut['Cache-Control'] = 'no-cache';

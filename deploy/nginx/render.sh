@@ -20,6 +20,7 @@ declare -A vals=(
     [EPP_HOST]=127.0.0.1
     [ACCESS_LOG]="logs/access.log epp"
     [COMPLETION_SOCKET]=""
+    [MOCK_PACE]=""
 )
 for kv in "$@"; do
     [[ $kv == *=* ]] || { echo "render.sh: expected KEY=VALUE, got '$kv'" >&2; exit 2; }

@@ -76,8 +76,10 @@ void ChannelMonitor::Run() {
       if (now == GRPC_CHANNEL_READY && w->was_ready) {
         Metrics::Get().CountReconnect(w->target);
         spdlog::info("epp={} channel ready again", w->target);
+      } else if (w->last == GRPC_CHANNEL_READY && now == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+        spdlog::warn("epp={} channel lost its connection", w->target);
       } else if (w->last == GRPC_CHANNEL_READY) {
-        spdlog::warn("epp={} channel lost its connection ({})", w->target, StateName(now));
+        spdlog::info("epp={} channel is {}", w->target, StateName(now));
       }
       if (now == GRPC_CHANNEL_READY) w->was_ready = true;
       w->last = now;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <fstream>
 #include <future>
@@ -46,6 +47,9 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
   AddTlsFlags(cmd, &o->tls);
   AddOpt(cmd, "--requests", o->requests, "Requests to send (load mode when > 1)", l);
   AddOpt(cmd, "--concurrency", o->concurrency, "Requests in flight at once", l);
+  AddOpt(cmd, "--rate", o->rate,
+         "Start requests at this fixed rate per second, at most --concurrency in flight "
+         "(0: each finished request starts the next)", l);
   AddOpt(cmd, "--threads", o->threads, "Client threads (0: one per core)", l);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
   return cmd;
@@ -125,7 +129,10 @@ void PrintAnswer(const BridgeAnswer& a, double ms) {
   std::cout << fmt::format("latency_ms: {:.3f}\n", ms);
 }
 
-// Keeps `concurrency` exchanges in flight until `requests` have finished.
+// Keeps `concurrency` exchanges in flight until `requests` have finished or,
+// with a rate, starts them on a fixed schedule with at most `concurrency` in
+// flight (a request whose slot is not free starts as soon as one is). Latency
+// is measured from a request's start, as HTTP load tools measure it.
 class LoadRun {
  public:
   LoadRun(asio::io_context& io, ExtProcClient* client, const ExchangeConfig& cfg,
@@ -135,15 +142,62 @@ class LoadRun {
   void Launch(size_t concurrency) {
     for (size_t i = 0; i < concurrency; ++i) Next(asio::make_strand(io_));
   }
+  void LaunchAtRate(double rate, size_t concurrency) {
+    rate_ = rate;
+    cap_ = concurrency;
+    t0_ = Clock::now();
+    Tick();
+  }
   LoadReport& report() { return report_; }
   void Wait() { finished_.get_future().wait(); }
 
  private:
   void Next(asio::any_io_executor strand) {
     if (started_.fetch_add(1) >= requests_) return;
+    StartOne(strand, [this, strand] { Next(strand); });
+  }
+
+  // Paced mode: the timer marks requests due; StartDue starts them as slots allow.
+  void Tick() {
+    double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
+    size_t due = std::min(requests_, static_cast<size_t>(elapsed * rate_) + 1);
+    {
+      std::lock_guard lock(pace_mu_);
+      due_ = std::max(due_, due);
+    }
+    StartDue();
+    if (due >= requests_) return;
+    timer_.expires_at(t0_ + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(due / rate_)));
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) Tick();
+    });
+  }
+  void StartDue() {
+    std::vector<asio::any_io_executor> now;
+    {
+      std::lock_guard lock(pace_mu_);
+      while (paced_ < due_ && inflight_ < cap_) {
+        ++paced_;
+        ++inflight_;
+        now.push_back(asio::make_strand(io_));
+      }
+    }
+    for (auto& strand : now) {
+      StartOne(strand, [this] {
+        {
+          std::lock_guard lock(pace_mu_);
+          --inflight_;
+        }
+        StartDue();
+      });
+    }
+  }
+
+  void StartOne(asio::any_io_executor strand, std::function<void()> then) {
     auto start = Clock::now();
     auto ex = std::make_shared<Exchange>(
-        strand, client_, cfg_, WithId(base_, ""), [this, strand, start](BridgeAnswer a) {
+        strand, client_, cfg_, WithId(base_, ""), [this, start, then](BridgeAnswer a) {
           double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
           bool last;
           {
@@ -155,7 +209,7 @@ class LoadRun {
             last = report_.latencies_ms.size() == requests_;
           }
           if (last) finished_.set_value();
-          Next(strand);
+          then();
         });
     asio::post(strand, [ex] { ex->Start(); });
   }
@@ -169,6 +223,13 @@ class LoadRun {
   std::mutex mu_;
   LoadReport report_;
   std::promise<void> finished_;
+  // Paced mode.
+  double rate_ = 0;
+  size_t cap_ = 0;
+  Clock::time_point t0_;
+  asio::steady_timer timer_{asio::make_strand(io_)};
+  std::mutex pace_mu_;
+  size_t due_ = 0, paced_ = 0, inflight_ = 0;
 };
 
 }  // namespace
@@ -185,8 +246,9 @@ int RunPick(PickOptions o) {
     return 2;
   }
   if (o.chunk_bytes < 1 || o.chunk_bytes > ExchangeConfig::kMaxChunkBytes || o.deadline_ms <= 0 ||
-      o.requests < 1 || o.concurrency < 1) {
-    std::cerr << "pick: --chunk-bytes, --deadline-ms, --requests and --concurrency out of range\n";
+      o.requests < 1 || o.concurrency < 1 || !(o.rate >= 0)) {
+    std::cerr << "pick: --chunk-bytes, --deadline-ms, --requests, --concurrency and --rate out of "
+                 "range\n";
     return 2;
   }
   ChannelOptions copts;
@@ -223,7 +285,8 @@ int RunPick(PickOptions o) {
   } else {
     LoadRun run(io, &client, cfg, base, o.requests);
     auto start = Clock::now();
-    run.Launch(o.concurrency);
+    if (o.rate > 0) run.LaunchAtRate(o.rate, o.concurrency);
+    else run.Launch(o.concurrency);
     run.Wait();
     run.report().seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::cout << run.report().Format(o.concurrency);

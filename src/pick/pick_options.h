@@ -24,6 +24,7 @@ struct PickOptions {
   int deadline_ms = 30000;
   size_t requests = 1;
   size_t concurrency = 1;
+  double rate = 0;  // load mode: requests started per second (0: closed loop)
   unsigned threads = 0;
   std::string log_level = "warn";
 };

@@ -131,9 +131,12 @@ start_dev_epp() {
 
 # start_bridge [ARGS...]: the bridge; its port is stored in BRIDGE_PORT,
 # its pid in BRIDGE_PID.
+# Held streams (--completion-socket) unless NO_COMPLETION=1.
 start_bridge() {
+    local held=(--completion-socket "$E2E_TMP/completion.sock")
+    [[ "${NO_COMPLETION:-}" == 1 ]] && held=()
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ \
-        --endpoint-picker-disable-tls --completion-socket "$E2E_TMP/completion.sock" "$@"
+        --endpoint-picker-disable-tls "${held[@]}" "$@"
     # shellcheck disable=SC2034  # read by the tests
     BRIDGE_PID="$SPAWNED_PID"
 }
@@ -144,7 +147,9 @@ start_bridge() {
 start_nginx() {
     local name="$1" template="$2" port="$3" prefix="$E2E_TMP/$1"
     shift 3
-    "$RENDER" "$template" "$prefix" "COMPLETION_SOCKET=$E2E_TMP/completion.sock" "$@" \
+    local sock="$E2E_TMP/completion.sock"
+    [[ "${NO_COMPLETION:-}" == 1 ]] && sock=""
+    "$RENDER" "$template" "$prefix" "COMPLETION_SOCKET=$sock" "$@" \
         || fail "rendering $template"
     "$NGINX" -t -q -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/logs/error.log" \
         >"$E2E_TMP/$name-t.log" 2>&1 || { cat "$E2E_TMP/$name-t.log" >&2; fail "nginx -t for $name"; }
@@ -156,17 +161,19 @@ start_nginx() {
 }
 
 # start_mocks N: N mock model servers in one NGINX; ports in MOCK_PORTS.
+# Optional MOCK_PACE_MS=(ms ms ...): each mock's own SSE chunk delay.
 start_mocks() {
-    local n="$1" i p try listens
+    local n="$1" i p try listens pace
     for ((try = 0; try < 3; try++)); do
-        MOCK_PORTS=() listens=""
+        MOCK_PORTS=() listens="" pace=""
         for ((i = 0; i < n; i++)); do
             free_port p
             MOCK_PORTS+=("$p")
             listens+="listen 127.0.0.1:$p; "
+            [[ -n "${MOCK_PACE_MS[i]:-}" ]] && pace+="$p ${MOCK_PACE_MS[i]}; "
         done
         start_nginx mocks "$E2E_DIR/mock-model.conf.in" "${MOCK_PORTS[0]}" \
-            "MOCK_LISTENS=$listens" || continue
+            "MOCK_LISTENS=$listens" "MOCK_PACE=$pace" || continue
         for p in "${MOCK_PORTS[@]}"; do
             wait_port "$p" "$SPAWNED_PID" || fail "mock on $p not listening"
         done

@@ -208,8 +208,9 @@ start_lwepp() {
     EPP_PIDS[$name]="$SPAWNED_PID"
 }
 declare -A EPP_PIDS=()
-# The conformance EPP logs its response-phase answers (trace level), which
-# GatewayDestinationEndpointServedEppReport reads.
+# The conformance EPP logs its response-phase answers with the request id
+# (trace level), which GatewayDestinationEndpointServedEppReport reads
+# (lwepp-static logs them at any level).
 declare -A LLMD_EPP_VERBOSITY=([conf]=5)
 
 # pick_args: `BIN pick` TLS flags matching the bridge.
@@ -239,11 +240,17 @@ start_interop_bridge() {
     # With the response phase, NGINX reports each response's completion (the
     # served endpoint) through this socket (start_nginx renders the gateway
     # with COMPLETION_SOCKET=$E2E_TMP/completion.sock).
-    if "$BIN" serve --help 2>&1 | grep -q -- '--completion-socket'; then
+    # (The help is read whole first: `grep -q` in a pipeline under pipefail
+    # can fail on the writer's SIGPIPE.)
+    local help
+    help="$("$BIN" serve --help 2>&1 || true)"
+    if [[ "$help" == *--completion-socket* ]]; then
         tls+=(--completion-socket "$E2E_TMP/completion.sock")
     fi
+    # INTEROP_BRIDGE_LOG_LEVEL=debug also logs completion records that match
+    # no held stream (unknown, late, duplicate).
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ "${tls[@]}" \
-        --deadline-ms 10000 --log-level info
+        --deadline-ms 10000 --log-level "${INTEROP_BRIDGE_LOG_LEVEL:-info}"
     # shellcheck disable=SC2034
     BRIDGE_PID="$SPAWNED_PID"
 }

@@ -68,53 +68,96 @@ scenario_GatewayDestinationEndpointServed() {
 # GIE GatewayDestinationEndpointServed, the EPP's side: the data plane
 # reports envoy.lb x-gateway-destination-endpoint-served on the response
 # path and the conformance EPP answers with x-conformance-test-served-endpoint,
-# which must name the serving endpoint. The client sees that header when the
-# response phase runs before NGINX sends the response headers; when it runs
-# after the response (a completion report), the EPP's log shows its answer.
-# Needs the bridge's response phase; served_report_supported decides whether
-# to hold the bridge to it.
+# which must name the endpoint that served that very request. The client sees
+# that header when the response phase runs before NGINX sends the response
+# headers; when it runs after the response (a completion report), the EPP's
+# log shows its answer. Each request carries its own X-Request-Id, and only
+# the EPP's response-phase answer logged with that id counts (exactly one, and
+# exactly the serving ip:port), so lines left by other requests to the same
+# endpoint prove nothing here. Needs the bridge's response phase;
+# served_report_supported decides whether to hold the bridge to it.
 scenario_GatewayDestinationEndpointServedEppReport() {
-    local ip p out code served conf missing=0 by_header=0 by_log=0 log="$E2E_TMP/epp-conf.log" i
-    local wait=20  # tenths of a second for a completion report to reach the EPP
-    served_report_supported || wait=1
+    local ip p out code served conf rid answers n=0 i by_header=0 by_log=0 missing=()
+    local log="$E2E_TMP/epp-conf.log" tag="eppreport-$$-$RANDOM$RANDOM" before after
+    local wait=100  # tenths of a second for a completion report to reach the EPP
+    served_report_supported || wait=5
+    before="$(bridge_response_counters)"
     for ip in "${POOL_A_IPS[@]}"; do
         for p in ${PORTS_OF_IP[$ip]}; do
-            out="$(send 1 1 conformance.local /v1/completions -H "$SEL: $ip:$p")"
+            n=$((n + 1))
+            rid="$tag-$n"
+            out="$(send 1 1 conformance.local /v1/completions -H "$SEL: $ip:$p" -H "X-Request-Id: $rid")"
             check_served "$out" "$ip:$p"
             read -r code served _ _ conf <<<"$out"
             if [[ "$conf" != - ]]; then
-                assert_eq "$served" "$conf" "the EPP's x-conformance-test-served-endpoint"
+                assert_eq "$served" "$conf" "the EPP's x-conformance-test-served-endpoint (request $rid)"
                 by_header=$((by_header + 1))
                 continue
             fi
+            answers=""
             for ((i = 0; i < wait; i++)); do
-                epp_logged_served "$log" "$served" && break
+                answers="$(epp_served_answers "$log" "$rid")"
+                [[ -n "$answers" ]] && break
                 sleep 0.1
             done
-            if epp_logged_served "$log" "$served"; then
-                by_log=$((by_log + 1))
-            else
-                missing=$((missing + 1))
+            if [[ -z "$answers" ]]; then
+                missing+=("$served")
+                note "request $rid (served by $served): no response-phase answer from the EPP"
+                continue
             fi
+            [[ "$(wc -l <<<"$answers")" -eq 1 ]] \
+                || fail "request $rid (served by $served): the EPP answered the response phase more than once: $(tr '\n' ' ' <<<"$answers")"
+            assert_eq "$served" "$answers" "the EPP's x-conformance-test-served-endpoint for request $rid"
+            by_log=$((by_log + 1))
         done
     done
-    if ((missing == 0)); then
-        echo "DETAIL: the EPP confirmed the serving endpoint for all ${#POOL_A_ENDPOINTS[@]} endpoints ($by_header in x-conformance-test-served-endpoint, $by_log in its log only)"
+    after="$(bridge_response_counters)"
+    local bridge_said
+    bridge_said="bridge counters during the scenario: $(counter_delta "$before" "$after" 'epp_bridge_completion_records_total{result="matched"}') completion records matched, $(counter_delta "$before" "$after" 'epp_bridge_held_stream_ends_total{reason="completed"}') held streams completed"
+    note "$bridge_said"
+    if ((${#missing[@]} == 0)); then
+        echo "DETAIL: for each of the ${#POOL_A_ENDPOINTS[@]} endpoints, one request with its own X-Request-Id; the EPP's answer for that request named the serving endpoint ($by_header in x-conformance-test-served-endpoint, $by_log in its response-phase log line for the request id); $bridge_said"
         return 0
     fi
     if served_report_supported; then
-        fail "the bridge reports the served endpoint, but the EPP confirmed it for only $((by_header + by_log)) of ${#POOL_A_ENDPOINTS[@]} endpoints"
+        note "bridge counters now: $(tr '\n' ' ' <<<"$after")"
+        fail "the bridge reports the served endpoint, but the EPP answered the response phase for only $((by_header + by_log)) of ${#POOL_A_ENDPOINTS[@]} requests (none for ${missing[*]}); $bridge_said"
     fi
     echo "STATUS: skip"
     echo "DETAIL: skipped: $SERVED_REPORT_REASON"
     note "skip: $SERVED_REPORT_REASON"
 }
 
-# epp_logged_served LOG ENDPOINT: the EPP's log shows its conformance answer
-# naming ENDPOINT (lwepp: "Setting conformance test result header"; the
-# llm-d EPP at trace level: the response-headers reply it sends).
-epp_logged_served() {
-    grep 'x-conformance-test-served-endpoint' "$1" 2>/dev/null | grep -q -- "$2"
+# epp_served_answers LOG REQUEST-ID: the x-conformance-test-served-endpoint
+# of each response-phase answer the EPP logged for REQUEST-ID, one a line:
+# the llm-d EPP at trace level logs "Sending response header response" with
+# the request's x-request-id and the reply; lwepp-static logs "Sending
+# response headers reply" with the stream's x-request-id and the value.
+epp_served_answers() {
+    grep -F -e "\"x-request-id\":\"$2\"" "$1" 2>/dev/null \
+        | grep -e '"msg":"Sending response header response"' -e '"msg":"Sending response headers reply"' \
+        | sed -n -e 's/.*"x-conformance-test-served-endpoint":"\([^"]*\)".*/\1/p' \
+            -e 's/.*key:\\"x-conformance-test-served-endpoint\\" *raw_value:\\"\([^\\"]*\)\\".*/\1/p' \
+        || true
+}
+
+# bridge_response_counters: the bridge's response-phase metrics (from its
+# admin port), one "name{labels} value" a line; nothing when unavailable.
+bridge_response_counters() {
+    local port
+    port="$(sed -n 's/.*admin listening on [0-9.]*:\([0-9][0-9]*\) .*/\1/p' "$E2E_TMP/bridge.log" | head -n 1)"
+    [[ -n "$port" ]] || return 0
+    { "${CURL[@]}" "http://127.0.0.1:$port/metrics" 2>/dev/null || true; } \
+        | grep -E '^epp_bridge_(completion_records_total|held_stream_ends_total|held_streams)[{ ]' || true
+}
+
+# counter_delta BEFORE AFTER SERIES: how much SERIES grew ("?" when unknown).
+counter_delta() {
+    local b a
+    [[ -n "$2" ]] || { echo "?"; return 0; }
+    b="$(awk -v k="$3" '$1 == k {print $2}' <<<"$1")"
+    a="$(awk -v k="$3" '$1 == k {print $2}' <<<"$2")"
+    awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN {printf "%d", a - b}'
 }
 
 # served_report_supported: whether the bridge has the response phase that
@@ -123,7 +166,9 @@ epp_logged_served() {
 # INTEROP_EXPECT_SERVED_REPORT=1). Sets SERVED_REPORT_REASON when it has not.
 served_report_supported() {
     [[ "${INTEROP_EXPECT_SERVED_REPORT:-}" == 1 ]] && return 0
-    if "$BIN" serve --help 2>&1 | grep -q -i -e '--completion-socket' -e 'served'; then
+    local help
+    help="$("$BIN" serve --help 2>&1 || true)"
+    if [[ "$help" == *--completion-socket* || "${help,,}" == *served* ]]; then
         return 0
     fi
     SERVED_REPORT_REASON="the bridge has no response phase ('serve --help' offers no --completion-socket and mentions no served endpoint), so the EPP never receives x-gateway-destination-endpoint-served and cannot answer x-conformance-test-served-endpoint"

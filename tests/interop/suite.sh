@@ -52,28 +52,51 @@ start_interop_gateway
 note "peers up in $((SECONDS - start)) s (EPP conf :$EPP_CONF_PORT sched :$EPP_SCHED_PORT B :$EPP_B_PORT, bridge :$BRIDGE_PORT, gateway :$GW_PORT)"
 
 # run_scenario NAME: scenario_NAME in a subshell; records the outcome. A
-# scenario may print "DETAIL: text" and "STATUS: skip|n/a|limit" lines.
+# scenario may print "DETAIL: text" and "STATUS: skip|n/a|limit" lines. Each
+# scenario gets its own result: a failing or hanging one (stopped after
+# INTEROP_SCENARIO_TIMEOUT seconds, 120 by default) is recorded as failed and
+# the next one runs; nothing here may end the suite.
+SCENARIO_TIMEOUT="${INTEROP_SCENARIO_TIMEOUT:-120}"
 run_scenario() {
-    local name="$1" out rc status detail t0=$SECONDS
+    local name="$1" out rc pid status detail t0=$SECONDS timed_out=0 f
     [[ -z "$FILTER" || "$name" == *"$FILTER"* ]] || return 0
     echo "  --- $VARIANT: $name"
+    local outf="$E2E_TMP/scenario-$name.out"
     set +e
-    out="$( (E2E_NAME="$VARIANT/$name"; trap - EXIT; "scenario_$name") 2>&1)"
+    (E2E_NAME="$VARIANT/$name"; trap - EXIT TERM INT; "scenario_$name") >"$outf" 2>&1 </dev/null &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if ((SECONDS - t0 >= SCENARIO_TIMEOUT)); then
+            timed_out=1
+            pkill -TERM -P "$pid" 2>/dev/null
+            kill -TERM "$pid" 2>/dev/null
+            break
+        fi
+        sleep 0.1
+    done
+    wait "$pid"
     rc=$?
-    set -e
+    out="$(cat "$outf" 2>/dev/null)"
     sed 's/^/    /' <<<"$out"
-    detail="$(grep '^DETAIL: ' <<<"$out" | tail -n 1 | cut -c9- || true)"
-    status="$(grep '^STATUS: ' <<<"$out" | tail -n 1 | cut -c9- || true)"
+    detail="$(grep '^DETAIL: ' <<<"$out" | tail -n 1 | cut -c9-)"
+    status="$(grep '^STATUS: ' <<<"$out" | tail -n 1 | cut -c9-)"
+    if ((timed_out)); then
+        rc=1
+        echo "FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped" >>"$outf"
+        out+=$'\n'"FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped"
+        echo "    FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped"
+    fi
     if ((rc != 0)); then
         status=fail
-        detail="$(grep '^FAIL ' <<<"$out" | tail -n 1 | sed 's/^FAIL \[[^]]*\]: //' || true)"
-        local f
+        detail="$(grep '^FAIL ' <<<"$out" | tail -n 1 | sed 's/^FAIL \[[^]]*\]: //')"
+        [[ -n "$detail" ]] || detail="exited with status $rc without a FAIL line"
         for f in "$E2E_TMP/gateway/logs/error.log" "$E2E_TMP/bridge.log" "$E2E_TMP"/epp-*.log; do
             [[ -s "$f" ]] || continue
             echo "    --- ${f#"$E2E_TMP"/} (last lines)"
-            grep -v '\[notice\]' "$f" | tail -n 8 | cut -c1-300 | sed 's/^/    /'
+            { grep -v '\[notice\]' "$f"; true; } | tail -n 8 | cut -c1-300 | sed 's/^/    /'
         done
     fi
+    set -e
     status="${status:-pass}"
     echo "  --- $VARIANT: $name: $status ($((SECONDS - t0)) s)"
     printf '%s|%s|%s|%s\n' "$VARIANT" "$name" "$status" "${detail//|//}" >>"$RESULTS"

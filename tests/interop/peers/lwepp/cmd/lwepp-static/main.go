@@ -7,6 +7,12 @@
 // With --tls it serves a self-signed certificate generated at start-up, as
 // an EPP's --secure-serving does. grpc.health.v1 answers SERVING on the same
 // port.
+//
+// The handler logs its response-phase answer without naming the request, so
+// a stream interceptor (answerLog) logs each ResponseHeaders reply the
+// handler sends, with the stream's x-request-id, the envoy.lb
+// x-gateway-destination-endpoint-served it received and the
+// x-conformance-test-served-endpoint it answered.
 package main
 
 import (
@@ -25,9 +31,11 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	configPb "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extProcPb "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -39,7 +47,72 @@ import (
 
 	"sigs.k8s.io/gateway-api-inference-extension/pkg/lwepp/datastore"
 	"sigs.k8s.io/gateway-api-inference-extension/pkg/lwepp/handlers"
+	"sigs.k8s.io/gateway-api-inference-extension/pkg/lwepp/metadata"
 )
+
+// answerStream sees the messages of one ext_proc stream on their way to and
+// from the handler, unchanged.
+type answerStream struct {
+	grpc.ServerStream
+	mu        sync.Mutex
+	requestID string // x-request-id of the request headers
+	served    string // envoy.lb x-gateway-destination-endpoint-served of the response headers
+	hasServed bool
+}
+
+func headerValue(h *configPb.HeaderValue) string {
+	if len(h.GetRawValue()) > 0 {
+		return string(h.GetRawValue())
+	}
+	return h.GetValue()
+}
+
+func (s *answerStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	req, ok := m.(*extProcPb.ProcessingRequest)
+	if err != nil || !ok {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case req.GetRequestHeaders() != nil:
+		for _, h := range req.GetRequestHeaders().GetHeaders().GetHeaders() {
+			if strings.EqualFold(h.GetKey(), "x-request-id") {
+				s.requestID = headerValue(h)
+			}
+		}
+	case req.GetResponseHeaders() != nil:
+		lb := req.GetMetadataContext().GetFilterMetadata()[metadata.DestinationEndpointNamespace]
+		v, ok := lb.GetFields()[metadata.DestinationEndpointServedKey]
+		s.served, s.hasServed = v.GetStringValue(), ok
+	}
+	return nil
+}
+
+func (s *answerStream) SendMsg(m any) error {
+	if resp, ok := m.(*extProcPb.ProcessingResponse); ok && resp.GetResponseHeaders() != nil {
+		answer, found := "", false
+		for _, h := range resp.GetResponseHeaders().GetResponse().GetHeaderMutation().GetSetHeaders() {
+			if strings.EqualFold(h.GetHeader().GetKey(), metadata.ConformanceTestResultHeader) {
+				answer, found = headerValue(h.GetHeader()), true
+			}
+		}
+		s.mu.Lock()
+		kv := []any{"x-request-id", s.requestID, "answered", found,
+			metadata.ConformanceTestResultHeader, answer}
+		if s.hasServed {
+			kv = append(kv, "received-"+metadata.DestinationEndpointServedKey, s.served)
+		}
+		s.mu.Unlock()
+		ctrl.Log.WithName("lwepp-static").Info("Sending response headers reply", kv...)
+	}
+	return s.ServerStream.SendMsg(m)
+}
+
+func answerLog(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, &answerStream{ServerStream: ss})
+}
 
 // staticStore is the handler's Datastore: a fixed pool of endpoints.
 type staticStore struct {
@@ -120,7 +193,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var opts []grpc.ServerOption
+	opts := []grpc.ServerOption{grpc.StreamInterceptor(answerLog)}
 	if *useTLS {
 		cert, err := selfSigned()
 		if err != nil {
