@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-sanitize test-tsan demo format clean
+.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-k8s test-sanitize test-tsan demo format clean
 
 all: build
 
@@ -21,8 +21,9 @@ build: configure
 # through real NGINX on its own (it measures streaming timing), then interop
 # against real EPPs built from their Go modules (cached after the first run).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'e2e|interop'
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'e2e|interop|k8s'
 	cd $(BUILD) && ctest --output-on-failure -L e2e
+	cd $(BUILD) && ctest --output-on-failure -L k8s
 	cd $(BUILD) && ctest --output-on-failure -L interop
 
 test-unit: build
@@ -35,6 +36,8 @@ test-e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
 test-interop: build
 	cd $(BUILD) && ctest --output-on-failure -L interop
+test-k8s: build
+	cd $(BUILD) && ctest --output-on-failure -L k8s
 
 # Unit and integration tiers under ASan + UBSan (own build directory).
 test-sanitize: deps

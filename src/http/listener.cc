@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+
+#include "config/listen_socket.h"
 #include <boost/asio/strand.hpp>
 
 #include "http/session.h"
@@ -16,17 +18,7 @@ Listener::Listener(asio::io_context& io, ServerContext* ctx)
     : io_(io), acceptor_(asio::make_strand(io)), ctx_(ctx) {}
 
 bool Listener::Listen(const tcp::endpoint& at, std::string* error) {
-  boost::system::error_code ec;
-  acceptor_.open(at.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error = "cannot listen on " + at.address().to_string() + ":" + std::to_string(at.port()) +
-             ": " + ec.message();
-    return false;
-  }
-  return true;
+  return ListenOn(acceptor_, at, "", error);
 }
 
 tcp::endpoint Listener::local_endpoint() const {

@@ -1,6 +1,8 @@
 #include "observe/admin_server.h"
 
 #include <boost/asio/post.hpp>
+
+#include "config/listen_socket.h"
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -73,17 +75,7 @@ AdminServer::AdminServer(asio::io_context& io, ReadyFn ready)
     : io_(io), acceptor_(asio::make_strand(io)), ready_(std::move(ready)) {}
 
 bool AdminServer::Listen(const tcp::endpoint& at, std::string* error) {
-  boost::system::error_code ec;
-  acceptor_.open(at.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error = "cannot listen (admin) on " + at.address().to_string() + ":" +
-             std::to_string(at.port()) + ": " + ec.message();
-    return false;
-  }
-  return true;
+  return ListenOn(acceptor_, at, " (admin)", error);
 }
 
 int AdminServer::port() const {

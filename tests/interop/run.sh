@@ -41,16 +41,20 @@ for v in "${VARIANTS[@]}"; do
     echo "=== $v"
     t=$SECONDS
     before="$(wc -l <"$results")"
-    if ! timeout -k 10 420 bash "$here/suite.sh" "$v" "$bin" "$results" "$sfilter"; then
-        # The suite itself broke (a peer did not start, or it timed out):
-        # every scenario it did not record counts as failed.
-        echo "--- $v: suite failed"
+    rc=0
+    timeout -k 10 420 bash "$here/suite.sh" "$v" "$bin" "$results" "$sfilter" || rc=$?
+    if ((rc != 0)); then
+        # The suite itself broke (a peer did not start, or it timed out; a
+        # failing scenario does not end it): every scenario it did not
+        # record counts as failed.
+        echo "--- $v: suite failed (exit status $rc)"
         # shellcheck source=tests/interop/scenarios.sh
         mapfile -t all < <(bash -c "source '$here/scenarios.sh'; printf '%s\n' \"\${SCENARIOS[@]}\"")
         for s in "${all[@]}"; do
             [[ -z "$sfilter" || "$s" == *"$sfilter"* ]] || continue
-            tail -n +"$((before + 1))" "$results" | grep -q "^$v|$s|" \
-                || echo "$v|$s|fail|suite setup or run failed (see the log above)" >>"$results"
+            awk -F'|' -v from="$before" -v v="$v" -v s="$s" \
+                'NR > from && $1 == v && $2 == s {found = 1} END {exit !found}' "$results" \
+                || echo "$v|$s|fail|not run: the suite stopped before it (exit status $rc; see the log above)" >>"$results"
         done
     fi
     echo "--- $v done ($((SECONDS - t)) s)"

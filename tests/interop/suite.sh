@@ -82,7 +82,6 @@ run_scenario() {
     status="$(grep '^STATUS: ' <<<"$out" | tail -n 1 | cut -c9-)"
     if ((timed_out)); then
         rc=1
-        echo "FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped" >>"$outf"
         out+=$'\n'"FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped"
         echo "    FAIL [$VARIANT/$name]: no result after $SCENARIO_TIMEOUT s; stopped"
     fi
@@ -103,4 +102,5 @@ run_scenario() {
 }
 
 for s in "${SCENARIOS[@]}"; do run_scenario "$s"; done
+note "bridge response phase at the end: $(bridge_response_counters | tr '\n' ' ')"
 note "done in $((SECONDS - start)) s"

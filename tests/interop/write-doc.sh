@@ -55,7 +55,7 @@ echo '| variant | EPP | transport to the EPP |'
 echo '| --- | --- | --- |'
 echo '| llm-d-plaintext | llm-d EPP (`github.com/llm-d/llm-d-inference-scheduler/cmd/epp`), following an InferencePool served by `kube-stub` | h2c, `--secure-serving=false`; bridge `--endpoint-picker-disable-tls` |'
 echo '| llm-d-tls | the same binary with its default `--secure-serving` (self-signed certificate made at start-up) | TLS; bridge default (skip-verify) |'
-echo '| lwepp | GIE `pkg/lwepp/handlers` served by `lwepp-static` over a static datastore | h2c |'
+echo '| lwepp | GIE `pkg/lwepp/handlers` served by `lwepp-static` over a static datastore (a stream interceptor logs each response-phase reply with its request id) | h2c |'
 echo
 echo 'Module versions (from `go list -m` in `tests/interop/peers/*`):'
 echo
@@ -117,7 +117,7 @@ What each scenario asserts (GIE conformance names where one exists):
 | --- | --- |
 | GatewayFollowingEPPRouting | 1, 2, 3 IPs in `test-epp-endpoint-selection`; 100 requests, 10 concurrent each; every answer 200 from a selected endpoint, answered by that endpoint's simulator |
 | GatewayDestinationEndpointServed | per endpoint of pool A (selected as `IP:port`): the client's `X-Gateway-Destination-Endpoint-Served` names it and its simulator answered |
-| GatewayDestinationEndpointServedEppReport | the same requests; the conformance EPP's `x-conformance-test-served-endpoint` (which it can only set when the data plane reports `envoy.lb` `x-gateway-destination-endpoint-served` on the response path) names the serving endpoint. Skipped, with the reason, while the bridge has no response phase |
+| GatewayDestinationEndpointServedEppReport | one request per endpoint of pool A, each with its own `X-Request-Id`; the conformance EPP's `x-conformance-test-served-endpoint` for that request (which it can only set when the data plane reports `envoy.lb` `x-gateway-destination-endpoint-served` on the response path) is exactly the serving `IP:port`. It is read from the answer's header when the client gets it, else from the EPP's one response-phase log line for that request id (llm-d at trace level; for lwepp, `lwepp-static` logs each ResponseHeaders reply of the unchanged handler with the stream's `x-request-id`); answers to other requests do not count. Skipped, with the reason, while the bridge has no response phase |
 | DataParallelism | pods with 3, 3 and 2 ranks: an IP token admits any port of that IP, an `IP:port` token exactly that port (the conformance cases), and every rank answers when selected exactly. llm-d's `header-based-testing-filter` (GIE v1.4.0) maps an IP token to one endpoint of that IP, lwepp to all of them; both are within the rule |
 | WeightedTwoPools | 200 requests, 5 concurrent, `split_clients` 70/30 over two pools with their own EPPs; pool A share within max(0.10, 4.5 sigma) of 0.70 (111..169 of 200); every answer from inside its pool |
 | InvalidEPPService | the pool's EPP reference points at a closed port: FailClose answers 5xx with `X-EPP-Error`, no model server reached |

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# epp-bridge benchmarks: each figure of docs/benchmarks.md as a ratio measured
+# in this run, on this machine, against the same dev-epp, printed beside its
+# target with PASS or FAIL.
+#
+#   bench/run.sh BUILD_DIR          (make bench: BUILD_DIR=build-release)
+#
+# A and B of a ratio run interleaved (A B A B ..., BENCH_ROUNDS rounds) and
+# the ratio is taken between their medians, so load from other work on the
+# machine hits both alike. Every server listens on a free loopback port and
+# is stopped by the EXIT trap (tests/e2e/lib.sh).
+#
+# Environment:
+#   BENCH_ROUNDS=3        rounds of each interleaved comparison
+#   BENCH_SECONDS=3       length of one load run
+#   BENCH_CONCURRENCY=32  requests in flight (HTTP connections, gRPC streams)
+#   BENCH_ONLY="..."      run only these sections: micro throughput latency
+#                         fullpath memory prompt threads
+#   BENCH_OUT=FILE        also write the results table (TSV) to FILE
+#   BENCH_STRICT=1        exit 1 when a target FAILs
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+[[ $# -ge 1 && -x "$1/epp-bridge" ]] || { echo "usage: $0 BUILD_DIR (with epp-bridge, micro_bench, epp_probe)" >&2; exit 2; }
+build="$(cd "$1" && pwd)"
+MICRO="$build/micro_bench"
+PROBE="$build/epp_probe"
+for tool in h2load nginx curl ss; do
+    command -v "$tool" >/dev/null || { echo "$tool not found: run bench/install-deps.sh" >&2; exit 2; }
+done
+
+# shellcheck source=tests/e2e/lib.sh
+source "$repo/tests/e2e/lib.sh"
+e2e_init "$build/epp-bridge"
+source "$here/lib.sh"
+
+ROUNDS="${BENCH_ROUNDS:-3}"
+SECS="${BENCH_SECONDS:-3}"
+CONC="${BENCH_CONCURRENCY:-32}"
+ONLY="${BENCH_ONLY:-micro throughput latency fullpath memory prompt threads}"
+wants() { [[ " $ONLY " == *" $1 "* ]]; }
+
+bench_header
+t_start=$SECONDS
+
+# --- micro-benchmarks of the hot path -----------------------------------------
+if wants micro; then
+    section "micro-benchmarks (Google Benchmark, $MICRO)"
+    [[ -x "$MICRO" ]] || fail "$MICRO not built (cmake -DEPP_BRIDGE_BENCH=ON)"
+    "$MICRO" --benchmark_min_time=0.1 --benchmark_counters_tabular=true 2>&1 \
+        | grep -v -e '^\*\*\*WARNING' -e '^$' || fail "micro_bench failed"
+fi
+
+# --- the servers --------------------------------------------------------------
+# One mock model server, one dev-epp picking it, and bridges that differ in
+# one flag each. Logs at warn: the dev-epp logs every stream at info.
+CHAT='{"model":"demo","messages":[{"role":"user","content":"Write a haiku about load balancers."}],"max_tokens":64}'
+printf '%s' "$CHAT" >"$E2E_TMP/chat.json"
+start_mocks 1
+MOCK="127.0.0.1:${MOCK_PORTS[0]}"
+start_dev_epp EPP --endpoints "$MOCK" --log-level warn
+# start_bridge_named NAME PORTVAR PIDVAR [FLAGS...]
+start_bridge_named() {
+    local name="$1" portvar="$2" pidvar="$3"
+    shift 3
+    start_on_port "$name" "$portvar" "$BIN" serve --listen 127.0.0.1:@PORT@ \
+        --endpoint-picker-disable-tls --log-level warn "$@"
+    printf -v "$pidvar" '%s' "$SPAWNED_PID"
+}
+PICK=("$BIN" pick --epp "127.0.0.1:$EPP" --endpoint-picker-disable-tls --body "$CHAT"
+      -H 'content-type: application/json')
+BRIDGE_HDRS=(-H 'x-epp-host: 127.0.0.1' -H "x-epp-port: $EPP" -H 'x-epp-path: /v1/chat/completions'
+             -H 'content-type: application/json')
+
+# Both sides once, so that channels and connections exist before measuring.
+warm_up() {  # warm_up BRIDGE_PORT
+    "${PICK[@]}" --requests 200 --concurrency 8 >/dev/null || fail "pick warm-up failed"
+    h2load --h1 -c 8 -n 200 "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
+        "http://127.0.0.1:$1/v1/chat/completions" >"$E2E_TMP/warm.txt" 2>&1 \
+        || fail "h2load warm-up failed: $(tail -3 "$E2E_TMP/warm.txt")"
+    h2load_ok "$E2E_TMP/warm.txt" || fail "bridge warm-up: $(grep -E 'status codes|requests:' "$E2E_TMP/warm.txt")"
+}
+
+DIRECT_MAX=""
+if wants throughput || wants latency || wants threads; then
+    start_bridge_named bridge BRIDGE BRIDGE_PID
+    warm_up "$BRIDGE"
+    # pick has a request count, not a duration: size it from a short run.
+    calib="$("${PICK[@]}" --requests 2000 --concurrency "$CONC" | awk '/^throughput_rps/{print $2}')"
+    PICK_N="$(awk -v r="$calib" -v s="$SECS" 'BEGIN{n=int(r*s); print (n<2000?2000:n)}')"
+fi
+
+# --- throughput: maximum req/s, bridge vs direct gRPC ----------------------------
+if wants throughput || wants latency || wants threads; then
+    section "throughput: closed loop, $CONC in flight, ${SECS} s runs, $ROUNDS rounds"
+    d=() b=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        d+=("$(pick_rps --requests "$PICK_N" --concurrency "$CONC")")
+        b+=("$(h2load_rps "$BRIDGE" -c "$CONC")")
+        echo "  round $r: direct ${d[-1]} req/s   bridge ${b[-1]} req/s"
+    done
+    DIRECT_MAX="$(median "${d[@]}")"
+    BRIDGE_MAX="$(median "${b[@]}")"
+    report "throughput: bridge max / direct max" "$(ratio "$BRIDGE_MAX" "$DIRECT_MAX")" ">=" 0.8 \
+        "bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
+fi
+
+# --- latency at the same fixed rate ---------------------------------------------
+if wants latency || wants threads; then
+    RATE="$(awk -v m="$DIRECT_MAX" 'BEGIN{printf "%d", m/2}')"
+fi
+if wants latency; then
+    section "latency: fixed rate $RATE req/s (half the direct maximum), ${SECS} s runs, $ROUNDS rounds"
+    dp50=() dp99=() bp50=() bp99=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        read -r a50 a99 arate < <(pick_at_rate "$RATE")
+        read -r b50 b99 brate < <(h2load_at_rate "$BRIDGE" "$RATE")
+        dp50+=("$a50") dp99+=("$a99") bp50+=("$b50") bp99+=("$b99")
+        echo "  round $r: direct p50 $a50 p99 $a99 ms ($arate req/s)   bridge p50 $b50 p99 $b99 ms ($brate req/s)"
+    done
+    D50="$(median "${dp50[@]}")" D99="$(median "${dp99[@]}")"
+    B50="$(median "${bp50[@]}")" B99="$(median "${bp99[@]}")"
+    report "latency p50: bridge / direct @ $RATE req/s" "$(ratio "$B50" "$D50")" "<=" 1.25 \
+        "bridge $B50 ms, direct $D50 ms"
+    report "latency p99: bridge / direct @ $RATE req/s" "$(ratio "$B99" "$D99")" "<=" 1.5 \
+        "bridge $B99 ms, direct $D99 ms"
+fi
+
+# --- thread model: --threads 1 vs 2 ----------------------------------------------
+if wants threads; then
+    section "thread model: bridge --threads 1 vs --threads 2 (max req/s at $CONC in flight; latency at $RATE req/s)"
+    start_bridge_named bridge-t1 BT1 BT1_PID --threads 1
+    start_bridge_named bridge-t2 BT2 BT2_PID --threads 2
+    warm_up "$BT1"
+    warm_up "$BT2"
+    echo "  OS threads: --threads 1: $(threads_of "$BT1_PID"), --threads 2: $(threads_of "$BT2_PID")"
+    t1=() t2=() l1=() l2=() q1=() q2=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        t1+=("$(h2load_rps "$BT1" -c "$CONC")")
+        t2+=("$(h2load_rps "$BT2" -c "$CONC")")
+        read -r a50 a99 _ < <(h2load_at_rate "$BT1" "$RATE")
+        read -r b50 b99 _ < <(h2load_at_rate "$BT2" "$RATE")
+        l1+=("$a50") q1+=("$a99") l2+=("$b50") q2+=("$b99")
+        echo "  round $r: 1 thread ${t1[-1]} req/s, p50 $a50 p99 $a99 ms   2 threads ${t2[-1]} req/s, p50 $b50 p99 $b99 ms"
+    done
+    T1="$(median "${t1[@]}")" T2="$(median "${t2[@]}")"
+    info "threads: max req/s, 2 threads / 1 thread" "$(ratio "$T2" "$T1")" \
+        "1 thread $T1 req/s, 2 threads $T2 req/s"
+    info "threads: p50 @ $RATE req/s, 2 threads / 1 thread" \
+        "$(ratio "$(median "${l2[@]}")" "$(median "${l1[@]}")")" \
+        "1 thread $(median "${l1[@]}") ms, 2 threads $(median "${l2[@]}") ms"
+    info "threads: p99 @ $RATE req/s, 2 threads / 1 thread" \
+        "$(ratio "$(median "${q2[@]}")" "$(median "${q1[@]}")")" \
+        "1 thread $(median "${q1[@]}") ms, 2 threads $(median "${q2[@]}") ms"
+fi
+
+# --- full path: NGINX + NJS + bridge + dev-epp + mock vs plain proxy_pass ----------
+if wants fullpath; then
+    section "full path: NGINX+NJS+bridge+dev-epp+mock vs plain NGINX proxy_pass, $CONC connections, $ROUNDS rounds"
+    # As deployed: the bridge holds each picked stream until NGINX's completion record.
+    start_bridge_named bridge-gw GWB GWB_PID --completion-socket "$E2E_TMP/completion.sock"
+    start_gateway one-pool.conf.in "BRIDGE_ADDR=127.0.0.1:$GWB" "EPP_PORT=$EPP" \
+        "POOL_SERVERS=$(pool_servers "${MOCK_PORTS[0]}")"
+    for ((try = 0; try < 3; try++)); do
+        free_port PLAIN
+        start_nginx plain "$here/nginx-plain.conf.in" "$PLAIN" "LISTEN=127.0.0.1:$PLAIN" \
+            "MOCK_ADDR=$MOCK" && break
+    done
+    for p in "$GW_PORT" "$PLAIN"; do
+        out="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %header{x-mock-server}' \
+            "http://127.0.0.1:$p/v1/chat/completions" -H 'content-type: application/json' -d "$CHAT")"
+        [[ "$out" == "200 $MOCK" ]] || fail "full path check on :$p: '$out'"
+    done
+    for p in "$GW_PORT" "$PLAIN"; do
+        h2load --h1 -c 8 -n 400 -d "$E2E_TMP/chat.json" -H 'content-type: application/json' \
+            "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1 || true
+    done
+    f=() p=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        f+=("$(h2load_rps_url "http://127.0.0.1:$GW_PORT/v1/chat/completions" -c "$CONC")")
+        p+=("$(h2load_rps_url "http://127.0.0.1:$PLAIN/v1/chat/completions" -c "$CONC")")
+        echo "  round $r: full path ${f[-1]} req/s   plain proxy ${p[-1]} req/s"
+    done
+    FULL="$(median "${f[@]}")" PLAINR="$(median "${p[@]}")"
+    report "full path / plain NGINX proxy (req/s)" "$(ratio "$FULL" "$PLAINR")" ">=" 0.5 \
+        "full path $FULL req/s, plain $PLAINR req/s"
+fi
+
+# --- memory: idle and 1,000 held streams --------------------------------------------
+if wants memory; then
+    section "memory (RSS) of the bridge: idle, then 1,000 held streams"
+    # Idle: a fresh bridge, then the same with its EPP channel open and no
+    # exchange in flight (streams close right after the pick).
+    start_bridge_named bridge-idle BIDLE BIDLE_PID
+    sleep 1
+    IDLE0="$(rss_mib "$BIDLE_PID")"
+    curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$BIDLE/" -H 'x-epp-host: 127.0.0.1' \
+        -H "x-epp-port: $EPP" -H 'content-type: application/json' -d "$CHAT" \
+        || fail "bridge-idle: request failed"
+    sleep 1
+    IDLE1="$(rss_mib "$BIDLE_PID")"
+    echo "  idle: at start $IDLE0 MiB ($(rss_detail "$BIDLE_PID")), EPP channel open $IDLE1 MiB"
+    # Held: with a completion socket and no NGINX writing records, every
+    # picked stream stays open until --hold-ttl-ms.
+    start_on_port bridge-held BHELD "$BIN" serve --listen 127.0.0.1:@PORT@ \
+        --endpoint-picker-disable-tls --log-level info \
+        --completion-socket "$E2E_TMP/held.sock" --hold-ttl-ms 120000
+    BHELD_PID="$SPAWNED_PID"
+    admin="$(admin_port "$E2E_TMP/bridge-held.log")"
+    [[ -n "$admin" ]] || fail "bridge-held: no admin port in its log"
+    h2load --h1 -c 50 -n 1000 "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
+        "http://127.0.0.1:$BHELD/v1/chat/completions" >"$E2E_TMP/held.txt" 2>&1 || true
+    h2load_ok "$E2E_TMP/held.txt" || fail "held streams: $(grep -E '^(requests|status codes)' "$E2E_TMP/held.txt" | tr '\n' ' ')"
+    sleep 1
+    held="$(curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics" \
+        | awk '/^epp_bridge_held_streams /{print int($2)}')"
+    HELD="$(rss_mib "$BHELD_PID")"
+    echo "  $held held streams: $HELD MiB ($(rss_detail "$BHELD_PID"))"
+    [[ "${held:-0}" -ge 1000 ]] || fail "expected 1,000 held streams, the bridge reports '${held}'"
+    IDLE="$(awk -v a="$IDLE0" -v b="$IDLE1" 'BEGIN{print (a>b?a:b)}')"
+    report "memory: idle RSS (MiB)" "$IDLE" "<=" 8 "at start $IDLE0 MiB, EPP channel open $IDLE1 MiB"
+    report "memory: RSS with 1,000 held streams (MiB)" "$HELD" "<=" 48 \
+        "$held held streams, about $(awk -v a="$HELD" -v b="$IDLE1" 'BEGIN{printf "%.1f", (a-b)*1024/1000}') KiB each above idle"
+fi
+
+# --- large prompt: 4 MiB, by chunk size -------------------------------------------------
+if wants prompt; then
+    CHUNKS="${BENCH_CHUNKS:-16384 65536 262144 1048576 4190208}"
+    PROMPT_N="${BENCH_PROMPT_REQUESTS:-5}"
+    section "large prompt: 4 MiB body, by --chunk-bytes, $PROMPT_N requests x $ROUNDS rounds"
+    make_prompt "$E2E_TMP/prompt.json" $((4 << 20))
+    declare -A BP=() PR_R=() PR_D=() PR_B=() PR_A=() PR_Q=()
+    for c in $CHUNKS; do
+        start_bridge_named "bridge-c$c" port_c BP_PID --chunk-bytes "$c"
+        BP[$c]="$port_c"
+    done
+    [[ -x "$PROBE" ]] || fail "$PROBE not built (cmake -DEPP_BRIDGE_BENCH=ON)"
+    printf '  %-10s %12s %12s %12s %12s %8s\n' chunk "EPP recv ms" "direct ms" "bridge ms" "added ms" ratio
+    best="" best_ms=""
+    for c in $CHUNKS; do
+        rv=() dv=() bv=()
+        for ((r = 1; r <= ROUNDS; r++)); do
+            rv+=("$("$PROBE" --epp "127.0.0.1:$EPP" --body-file "$E2E_TMP/prompt.json" \
+                --chunk-bytes "$c" --requests "$PROMPT_N" | sed -n 's/^recv_ms_p50=\([0-9.]*\).*/\1/p')")
+            dv+=("$("$BIN" pick --epp "127.0.0.1:$EPP" --endpoint-picker-disable-tls \
+                --body-file "$E2E_TMP/prompt.json" -H 'content-type: application/json' \
+                --chunk-bytes "$c" --requests "$PROMPT_N" --concurrency 1 \
+                | sed -n 's/^latency_ms: p50=\([0-9.]*\).*/\1/p')")
+            bv+=("$(h2load_p50_once "${BP[$c]}" "$E2E_TMP/prompt.json" "$PROMPT_N")")
+        done
+        R="$(median "${rv[@]}")" D="$(median "${dv[@]}")" B="$(median "${bv[@]}")"
+        A="$(awk -v b="$B" -v d="$D" 'BEGIN{printf "%.3f", b-d}')"
+        Q="$(ratio "$A" "$R")"
+        printf '  %-10s %12s %12s %12s %12s %8s\n' "$c" "$R" "$D" "$B" "$A" "$Q"
+        PR_R[$c]="$R" PR_D[$c]="$D" PR_B[$c]="$B" PR_A[$c]="$A" PR_Q[$c]="$Q"
+        if [[ -z "$best" ]] || awk -v b="$B" -v m="$best_ms" 'BEGIN{exit !(b<m)}'; then
+            best="$c" best_ms="$B"
+        fi
+    done
+    report "large prompt (4 MiB): bridge added / EPP receive, default 64 KiB chunks" \
+        "${PR_Q[65536]:-n/a}" "<=" 1.2 \
+        "added ${PR_A[65536]:-?} ms, EPP receive ${PR_R[65536]:-?} ms, bridge total ${PR_B[65536]:-?} ms"
+    report "large prompt (4 MiB): same, fastest chunk size ($best B)" "${PR_Q[$best]}" "<=" 1.2 \
+        "added ${PR_A[$best]} ms, EPP receive ${PR_R[$best]} ms, bridge total ${PR_B[$best]} ms"
+fi
+
+bench_footer $((SECONDS - t_start))
