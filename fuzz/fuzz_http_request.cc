@@ -105,6 +105,7 @@ void CheckTranslation(RequestTranslator::HttpRequest req, const HttpLimits& limi
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
   boost::beast::flat_buffer buffer;
   {
     auto mb = buffer.prepare(size);
