@@ -62,3 +62,18 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# Benchmarks (docs/benchmarks.md) in a Release build of their own: every
+# ratio beside its target, PASS or FAIL (bench/run.sh; about 4 minutes).
+# bench-profile: callgrind profile of the bridge's request path.
+.PHONY: bench bench-configure bench-profile
+bench bench-profile: BUILD = build-release
+bench bench-profile: BUILD_TYPE = Release
+bench-configure: deps
+	@bench/install-deps.sh
+	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DEPP_BRIDGE_BENCH=ON -DEPP_BRIDGE_TESTS=OFF >/dev/null
+bench: bench-configure build
+	bench/run.sh build-release
+bench-profile: bench-configure build
+	bench/profile.sh build-release

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the benchmarks need on top of
-# scripts/install-deps.sh: h2load (fixed-rate HTTP load) and valgrind
+# scripts/install-deps.sh: h2load (fixed-rate HTTP load), GNU time and procps
+# (CPU accounting) and valgrind
 # (bench/profile.sh). Idempotent: does nothing when all are present.
 set -euo pipefail
 
-packages=(nghttp2-client valgrind libbenchmark-dev nginx libnginx-mod-http-js curl iproute2)
+packages=(nghttp2-client valgrind time procps libbenchmark-dev nginx libnginx-mod-http-js curl iproute2)
 
 missing=()
 for p in "${packages[@]}"; do

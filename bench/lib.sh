@@ -73,36 +73,64 @@ bench_footer() {
     return 0
 }
 
-# h2load_ok FILE: every request of an h2load run got a 2xx.
+# h2load_ok FILE: an h2load run where every request that finished got a 2xx
+# (in -D mode a response may land after the count closes: 2xx >= succeeded).
 h2load_ok() {
-    awk '/^requests:/{t=$2; s=$0; sub(/.* started, /, "", s); split(s, a, " "); done=a[1]}
-         /^status codes:/{ok=$3}
-         END{exit !(t > 0 && ok == t)}' "$1"
+    awk '/^requests:/{for (i = 1; i <= NF; i++) {v = $(i-1) + 0; k = $i; sub(/,$/, "", k); n[k] = v}}
+         /^status codes:/{ok = $3; bad = $5 + $7 + $9}
+         END{exit !(n["succeeded"] > 0 && n["failed"] == 0 && n["errored"] == 0 &&
+                    bad == 0 && ok >= n["succeeded"])}' "$1"
 }
 
-# h2load_rps_url URL H2LOAD-ARGS...: closed-loop req/s of a chat POST to URL.
-h2load_rps_url() {
+# Load runs set globals (they are not run in $(...)): RPS, NREQ and CLIENT_CPU
+# (CPU seconds of the load generator, from /usr/bin/time).
+
+# h2load_run URL H2LOAD-ARGS...: a closed-loop run of chat POSTs to URL for
+# SECS seconds (no warm-up inside: callers warm up first, so that the CPU
+# accounting covers exactly the requests counted).
+h2load_run() {
     local url="$1" out="$E2E_TMP/h2load.txt"
     shift
-    h2load --h1 "$@" -D "$SECS" --warm-up-time 1 -d "$E2E_TMP/chat.json" \
+    /usr/bin/time -f '%U %S' -o "$E2E_TMP/time.txt" \
+        h2load --h1 "$@" -D "$SECS" -d "$E2E_TMP/chat.json" \
         -H 'content-type: application/json' "$url" >"$out" 2>&1 || true
     h2load_ok "$out" || fail "h2load $url: $(grep -E '^(requests|status codes)' "$out" | tr '\n' ' ')"
-    awk '/^finished in/{print $4+0}' "$out"
+    RPS="$(awk '/^finished in/{print $4+0}' "$out")"
+    NREQ="$(awk '/^requests:/{print $2}' "$out")"
+    CLIENT_CPU="$(awk '{print $1+$2}' "$E2E_TMP/time.txt")"
 }
 
-# h2load_rps PORT H2LOAD-ARGS...: closed-loop req/s straight to a bridge.
-h2load_rps() {
+# h2load_bridge PORT H2LOAD-ARGS...: the same straight to a bridge.
+h2load_bridge() {
     local port="$1"
     shift
-    h2load_rps_url "http://127.0.0.1:$port/v1/chat/completions" "${BRIDGE_HDRS[@]}" "$@"
+    h2load_run "http://127.0.0.1:$port/v1/chat/completions" "${BRIDGE_HDRS[@]}" "$@"
 }
 
-# pick_rps PICK-ARGS...: closed-loop req/s of the direct gRPC client.
-pick_rps() {
+# pick_run PICK-ARGS...: a closed-loop run of the direct gRPC client.
+pick_run() {
     local out="$E2E_TMP/pick.txt"
-    "${PICK[@]}" "$@" >"$out" 2>&1 || fail "pick: $(tail -3 "$out")"
-    awk '/^throughput_rps:/{print $2}' "$out"
+    /usr/bin/time -f '%U %S' -o "$E2E_TMP/time.txt" "${PICK[@]}" "$@" >"$out" 2>&1 \
+        || fail "pick: $(tail -3 "$out")"
+    RPS="$(awk '/^throughput_rps:/{print $2}' "$out")"
+    NREQ="$(awk '/^requests:/{print $2}' "$out")"
+    CLIENT_CPU="$(awk '{print $1+$2}' "$E2E_TMP/time.txt")"
 }
+
+# cpu_s PID...: CPU seconds (user + system) used so far by these processes
+# and, for an NGINX master, its workers.
+cpu_s() {
+    local pid all=()
+    for pid in "$@"; do
+        all+=("$pid")
+        while read -r c; do all+=("$c"); done < <(pgrep -P "$pid" 2>/dev/null || true)
+    done
+    for pid in "${all[@]}"; do cat "/proc/$pid/stat" 2>/dev/null || true; done \
+        | awk -v hz="$(getconf CLK_TCK)" '{s += $14 + $15} END{printf "%.3f", s/hz}'
+}
+
+# us_per_req CPU0 CPU1 N: microseconds of CPU per request.
+us_per_req() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{printf "%.0f", (b-a)*1e6/n}'; }
 
 # pick_at_rate RATE: "p50 p99 achieved-rate" of pick at a fixed rate.
 pick_at_rate() {

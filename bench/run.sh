@@ -58,8 +58,10 @@ fi
 CHAT='{"model":"demo","messages":[{"role":"user","content":"Write a haiku about load balancers."}],"max_tokens":64}'
 printf '%s' "$CHAT" >"$E2E_TMP/chat.json"
 start_mocks 1
+MOCKS_PID="$SPAWNED_PID"
 MOCK="127.0.0.1:${MOCK_PORTS[0]}"
 start_dev_epp EPP --endpoints "$MOCK" --log-level warn
+EPP_PID="$SPAWNED_PID"
 # start_bridge_named NAME PORTVAR PIDVAR [FLAGS...]
 start_bridge_named() {
     local name="$1" portvar="$2" pidvar="$3"
@@ -94,16 +96,33 @@ fi
 # --- throughput: maximum req/s, bridge vs direct gRPC ----------------------------
 if wants throughput || wants latency || wants threads; then
     section "throughput: closed loop, $CONC in flight, ${SECS} s runs, $ROUNDS rounds"
-    d=() b=()
+    d=() b=() cd=() cb=()
     for ((r = 1; r <= ROUNDS; r++)); do
-        d+=("$(pick_rps --requests "$PICK_N" --concurrency "$CONC")")
-        b+=("$(h2load_rps "$BRIDGE" -c "$CONC")")
-        echo "  round $r: direct ${d[-1]} req/s   bridge ${b[-1]} req/s"
+        e0="$(cpu_s "$EPP_PID")"
+        pick_run --requests "$PICK_N" --concurrency "$CONC"
+        e1="$(cpu_s "$EPP_PID")"
+        d+=("$RPS")
+        cd+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(us_per_req "$e0" "$e1" "$NREQ")")
+        e0="$(cpu_s "$EPP_PID")" b0="$(cpu_s "$BRIDGE_PID")"
+        h2load_bridge "$BRIDGE" -c "$CONC"
+        e1="$(cpu_s "$EPP_PID")" b1="$(cpu_s "$BRIDGE_PID")"
+        b+=("$RPS")
+        cb+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(us_per_req "$b0" "$b1" "$NREQ") $(us_per_req "$e0" "$e1" "$NREQ")")
+        read -r pc ec <<<"${cd[-1]}"
+        read -r hc bc ec2 <<<"${cb[-1]}"
+        echo "  round $r: direct ${d[-1]} req/s (CPU us/req: pick $pc, dev-epp $ec)" \
+            "  bridge ${b[-1]} req/s (CPU us/req: h2load $hc, bridge $bc, dev-epp $ec2)"
     done
     DIRECT_MAX="$(median "${d[@]}")"
     BRIDGE_MAX="$(median "${b[@]}")"
     report "throughput: bridge max / direct max" "$(ratio "$BRIDGE_MAX" "$DIRECT_MAX")" ">=" 0.8 \
         "bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
+    col() { local i="$1"; shift; printf '%s\n' "$@" | awk -v i="$i" '{print $i}'; }
+    PC="$(median $(col 1 "${cd[@]}"))" EC="$(median $(col 2 "${cd[@]}"))"
+    HC="$(median $(col 1 "${cb[@]}"))" BC="$(median $(col 2 "${cb[@]}"))" EC2="$(median $(col 3 "${cb[@]}"))"
+    info "CPU per request: bridge path / direct path" \
+        "$(ratio "$((HC + BC + EC2))" "$((PC + EC))")" \
+        "us/req: direct = pick $PC + dev-epp $EC; bridge = h2load $HC + bridge $BC + dev-epp $EC2"
 fi
 
 # --- latency at the same fixed rate ---------------------------------------------
@@ -137,8 +156,10 @@ if wants threads; then
     echo "  OS threads: --threads 1: $(threads_of "$BT1_PID"), --threads 2: $(threads_of "$BT2_PID")"
     t1=() t2=() l1=() l2=() q1=() q2=()
     for ((r = 1; r <= ROUNDS; r++)); do
-        t1+=("$(h2load_rps "$BT1" -c "$CONC")")
-        t2+=("$(h2load_rps "$BT2" -c "$CONC")")
+        h2load_bridge "$BT1" -c "$CONC"
+        t1+=("$RPS")
+        h2load_bridge "$BT2" -c "$CONC"
+        t2+=("$RPS")
         read -r a50 a99 _ < <(h2load_at_rate "$BT1" "$RATE")
         read -r b50 b99 _ < <(h2load_at_rate "$BT2" "$RATE")
         l1+=("$a50") q1+=("$a99") l2+=("$b50") q2+=("$b99")
@@ -162,11 +183,13 @@ if wants fullpath; then
     start_bridge_named bridge-gw GWB GWB_PID --completion-socket "$E2E_TMP/completion.sock"
     start_gateway one-pool.conf.in "BRIDGE_ADDR=127.0.0.1:$GWB" "EPP_PORT=$EPP" \
         "POOL_SERVERS=$(pool_servers "${MOCK_PORTS[0]}")"
+    GW_PID="$SPAWNED_PID"
     for ((try = 0; try < 3; try++)); do
         free_port PLAIN
         start_nginx plain "$here/nginx-plain.conf.in" "$PLAIN" "LISTEN=127.0.0.1:$PLAIN" \
             "MOCK_ADDR=$MOCK" && break
     done
+    PLAIN_PID="$SPAWNED_PID"
     for p in "$GW_PORT" "$PLAIN"; do
         out="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code} %header{x-mock-server}' \
             "http://127.0.0.1:$p/v1/chat/completions" -H 'content-type: application/json' -d "$CHAT")"
@@ -176,11 +199,24 @@ if wants fullpath; then
         h2load --h1 -c 8 -n 400 -d "$E2E_TMP/chat.json" -H 'content-type: application/json' \
             "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1 || true
     done
-    f=() p=()
+    f=() p=() cf=() cp=()
+    procs_full=("$GW_PID" "$GWB_PID" "$EPP_PID" "$MOCKS_PID")
     for ((r = 1; r <= ROUNDS; r++)); do
-        f+=("$(h2load_rps_url "http://127.0.0.1:$GW_PORT/v1/chat/completions" -c "$CONC")")
-        p+=("$(h2load_rps_url "http://127.0.0.1:$PLAIN/v1/chat/completions" -c "$CONC")")
+        c0=() c1=()
+        for pid in "${procs_full[@]}"; do c0+=("$(cpu_s "$pid")"); done
+        h2load_run "http://127.0.0.1:$GW_PORT/v1/chat/completions" -c "$CONC"
+        for pid in "${procs_full[@]}"; do c1+=("$(cpu_s "$pid")"); done
+        f+=("$RPS")
+        cf+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(for i in 0 1 2 3; do us_per_req "${c0[i]}" "${c1[i]}" "$NREQ"; echo -n ' '; done)")
+        g0="$(cpu_s "$PLAIN_PID")" m0="$(cpu_s "$MOCKS_PID")"
+        h2load_run "http://127.0.0.1:$PLAIN/v1/chat/completions" -c "$CONC"
+        g1="$(cpu_s "$PLAIN_PID")" m1="$(cpu_s "$MOCKS_PID")"
+        p+=("$RPS")
+        cp+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(us_per_req "$g0" "$g1" "$NREQ") $(us_per_req "$m0" "$m1" "$NREQ")")
         echo "  round $r: full path ${f[-1]} req/s   plain proxy ${p[-1]} req/s"
+        read -r a b c d e <<<"${cf[-1]}"
+        echo "           CPU us/req, full path: h2load $a, NGINX $b, bridge $c, dev-epp $d, mock $e;" \
+            "plain: $(awk '{printf "h2load %s, NGINX %s, mock %s", $1, $2, $3}' <<<"${cp[-1]}")"
     done
     FULL="$(median "${f[@]}")" PLAINR="$(median "${p[@]}")"
     report "full path / plain NGINX proxy (req/s)" "$(ratio "$FULL" "$PLAINR")" ">=" 0.5 \

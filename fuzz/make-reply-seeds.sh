@@ -23,6 +23,7 @@ encode() {  # encode TEXT → binary ProcessingResponse on stdout
 seed() {
   local name="$1" variant="$2" f="$tmp/seed" m="$tmp/msg" n
   shift 2
+  # shellcheck disable=SC2059  # the format is the byte to write
   printf "\\x$(printf %02x "$variant")" >"$f"
   local i=0
   for text in "$@"; do
@@ -32,6 +33,7 @@ seed() {
     # The last reply runs to the end of the input (0xffff), so mutations that
     # grow it keep it one reply.
     [[ $i -eq $# ]] && n=65535
+    # shellcheck disable=SC2059
     printf "\\x$(printf %02x $((n >> 8)))\\x$(printf %02x $((n & 255)))" >>"$f"
     cat "$m" >>"$f"
   done
@@ -82,4 +84,4 @@ seed empty-reply 0 ''
 seed reply-after-decision 0 "$(headers_reply 10.0.0.1:8000)" "$(headers_reply 10.0.0.2:8000)"
 seed immediate-204-empty 0 'immediate_response { status { code: 204 } }'
 seed immediate-304-headers 0 'immediate_response { status { code: 304 } headers { set_headers { header { key: "etag" raw_value: "x" } } } }'
-ls "$out" | wc -l
+echo "$(find "$out" -type f | wc -l) seeds in $out"

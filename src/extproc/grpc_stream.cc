@@ -101,13 +101,15 @@ void GrpcStream::OnReadDone(bool ok) {
 }
 
 void GrpcStream::OnDone(const grpc::Status& status) {
-  auto callbacks = std::move(callbacks_);
   auto self = std::move(self_);
   {
     std::lock_guard lock(mu_);
     hold_released_ = true;
   }
-  callbacks->OnStreamDone(status);
+  {
+    auto callbacks = std::move(callbacks_);
+    callbacks->OnStreamDone(status);
+  }  // our reference to the callbacks goes before the client is told we ended
   if (on_end_) on_end_(this);
 }
 

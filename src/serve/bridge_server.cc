@@ -66,15 +66,20 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
 BridgeServer::BridgeServer(ServeOptions options)
     : options_(std::move(options)), drain_timer_(io_) {}
 
+
 // The one place the server dies: streams first (their callbacks post onto
 // io_), then the workers, then io_ with whatever handlers are still queued.
 BridgeServer::~BridgeServer() {
   if (holds_) holds_->ReleaseAll("shutdown");
-  if (client_ && !client_->CancelAllAndWait(std::chrono::seconds(2))) {
-    spdlog::warn("{} EPP streams still open at shutdown", client_->live_streams());
+  // Cancelled streams end within milliseconds; their last callbacks post
+  // onto io_, so io_ must outlive them (it is destroyed last).
+  while (client_ && !client_->CancelAllAndWait(std::chrono::seconds(5))) {
+    spdlog::warn("{} EPP streams still open at shutdown; waiting", client_->live_streams());
   }
   io_.stop();
   Wait();
+  client_.reset();
+  registry_.reset();
 }
 
 std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* error,

@@ -48,12 +48,14 @@ class BridgeServer {
   explicit BridgeServer(ServeOptions options);
   void PollDrain();
 
+  // Declared first, destroyed last: every object below may hold handlers,
+  // timers or sockets of io_.
+  boost::asio::io_context io_;
   ServeOptions options_;
   ServerContext ctx_;
   std::unique_ptr<ChannelRegistry> registry_;
   std::unique_ptr<GrpcExtProcClient> client_;
   unsigned threads_ = 1;
-  boost::asio::io_context io_;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<AdminServer> admin_;
   std::unique_ptr<HeldStreamTable> holds_;

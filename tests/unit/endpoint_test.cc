@@ -22,9 +22,11 @@ TEST(Endpoint, ParsesIpv4AndIpv6) {
 
 TEST(Endpoint, RejectsHostileEntries) {
   std::string err;
+  const std::string with_nul("10.0.0.1:80\0", 12);
+  EXPECT_FALSE(ParseEndpoint(with_nul, &err));
   for (const char* bad :
        {"", "10.0.0.1", "10.0.0.1:0", "10.0.0.1:70000", "10.0.0.1:65536", "host.example:80",
-        "10.0.0.1:80\r\nx-evil: 1", std::string("10.0.0.1:80\0", 12).c_str(), "fd00::1:80",
+        "10.0.0.1:80\r\nx-evil: 1", "fd00::1:80",
         "[fd00::1]", "[fd00::1%eth0]:80", "10.0.0.1:+80", "10.0.0.1:080a", "1.2.3:80",
         "10.0.0.1: 80", "[fd00::1]:80x", "999.1.1.1:80"}) {
     EXPECT_FALSE(ParseEndpoint(bad, &err)) << bad;
