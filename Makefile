@@ -64,7 +64,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Benchmarks (docs/benchmarks.md) in a Release build of their own: every
-# ratio beside its target, PASS or FAIL (bench/run.sh; about 4 minutes).
+# ratio beside its target, PASS or FAIL (bench/run.sh: about 2 minutes).
 # bench-profile: callgrind profile of the bridge's request path.
 .PHONY: bench bench-configure bench-profile
 bench bench-profile: BUILD = build-release

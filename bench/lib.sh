@@ -192,10 +192,12 @@ make_prompt() {
 
 # rss_mib PID: resident set size in MiB (VmRSS).
 rss_mib() { awk '/^VmRSS:/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
-# rss_detail PID: the RSS split into anonymous and file-backed pages.
+# rss_detail PID: the RSS split into anonymous and file-backed pages (shared
+# libraries' code), and the PSS (shared pages divided among their users).
 rss_detail() {
-    awk '/^(RssAnon|RssFile|RssShmem):/{printf "%s%s %.1f MiB", sep, $1, $2/1024; sep=", "}' \
+    awk '/^(RssAnon|RssFile):/{printf "%s%s %.1f MiB", sep, $1, $2/1024; sep=", "}' \
         "/proc/$1/status"
+    awk '/^Pss:/{printf ", Pss: %.1f MiB", $2/1024}' "/proc/$1/smaps_rollup" 2>/dev/null || true
 }
 threads_of() { ls "/proc/$1/task" | wc -l; }
 

@@ -39,7 +39,10 @@ HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
       a.body += '\n';
       break;
   }
-  res.body() = std::move(a.body);
+  // 1xx, 204 and 304 carry no body (an EPP may still send one); Beast's
+  // prepare_payload would refuse it.
+  bool bodyless = a.status < 200 || a.status == 204 || a.status == 304;
+  if (!bodyless) res.body() = std::move(a.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;

@@ -157,6 +157,12 @@ TEST_F(BridgeDevEpp, ImmediateResponsesPassThrough) {
     EXPECT_EQ(r.Header("X-EPP-Outcome"), "immediate");
     EXPECT_EQ(r.body, "inference error: injected status " + std::to_string(code));
   }
+  // A bodyless status with a body (a hostile or sloppy EPP) is answered, not fatal.
+  auto nobody = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", "status=204"}}),
+                              kChatBody);
+  EXPECT_EQ(nobody.status, 204);
+  EXPECT_TRUE(nobody.body.empty());
+  EXPECT_EQ(client_->Send("POST", "/", EppHeaders(epp_->port()), kChatBody).status, 200);
 }
 
 TEST_F(BridgeDevEpp, ManySequentialRequestsShareOneConnectionAndOneChannel) {

@@ -58,5 +58,17 @@ TEST(AnswerWriter, ImmediateAndErrorAnswersAreMarked) {
   EXPECT_EQ(r2.body(), "too slow\n");
 }
 
+TEST(AnswerWriter, BodylessStatusesDropTheEppsBody) {
+  for (int code : {204, 304}) {
+    BridgeAnswer imm;
+    imm.outcome = Outcome::kImmediate;
+    imm.status = code;
+    imm.body = "busy";
+    auto res = RenderAnswer(std::move(imm), 11, true);
+    EXPECT_EQ(res.result_int(), static_cast<unsigned>(code));
+    EXPECT_TRUE(res.body().empty());
+  }
+}
+
 }  // namespace
 }  // namespace eppb
