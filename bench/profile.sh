@@ -56,31 +56,37 @@ port_in_use "$BRIDGE" || fail "the bridge under valgrind did not listen"
 
 BRIDGE_HDRS=(-H 'x-epp-host: 127.0.0.1' -H "x-epp-port: $EPP" -H 'x-epp-path: /v1/chat/completions'
              -H 'content-type: application/json')
-run_load() {  # run_load N
+# run_load N: N chat requests; DONE = how many got a 2xx. Under valgrind a
+# connection of h2load's occasionally fails: reported, and left out of the
+# per-request figure.
+run_load() {
     h2load --h1 -c 4 -n "$1" "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
         "http://127.0.0.1:$BRIDGE/v1/chat/completions" >"$E2E_TMP/h2load.txt" 2>&1 || true
-    h2load_ok "$E2E_TMP/h2load.txt" || fail "load: $(cat "$E2E_TMP/h2load.txt")"
+    DONE="$(awk '/^status codes:/{print $3}' "$E2E_TMP/h2load.txt")"
+    [[ "${DONE:-0}" -gt 0 ]] || fail "load: $(cat "$E2E_TMP/h2load.txt")"
+    h2load_ok "$E2E_TMP/h2load.txt" \
+        || echo "note: $(grep -E '^(requests|status codes)' "$E2E_TMP/h2load.txt" | tr '\n' ' ')"
 }
 run_load 100   # warm-up: channel, connections, allocator, lazy initialisation
-callgrind_control -i on "$PID" >/dev/null
+callgrind_control -i on "$PID" >/dev/null 2>&1
 start=$SECONDS
 run_load "$requests"
-echo "profiled $requests requests in $((SECONDS - start)) s under callgrind"
-callgrind_control -i off "$PID" >/dev/null
+echo "profiled $DONE requests in $((SECONDS - start)) s under callgrind"
+callgrind_control -i off "$PID" >/dev/null 2>&1
 kill -TERM "$PID"
 for ((i = 0; i < 300; i++)); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 file="$(ls -S "$out"/callgrind.out* | head -1)"
 [[ -s "$file" ]] || fail "no callgrind output"
 
 total="$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",", "", $1); print $1}')"
-echo "instructions in the profiled window: $total ($(awk -v t="$total" -v n="$requests" 'BEGIN{printf "%.0f", t/n}') per request)"
+echo "instructions in the profiled window: $total ($(awk -v t="$total" -v n="$DONE" 'BEGIN{printf "%.0f", t/n}') per request)"
 echo
 echo "== inclusive (a function and everything it calls), top 45"
 callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null \
-    | sed -n '/^Ir/,$p' | sed '1,2d' | head -45 | cut -c1-200
+    | sed -n '/^Ir/,$p' | sed '1,2d' | head -45 | cut -c1-200 || true
 echo
 echo "== exclusive (the function's own instructions), top 30"
 callgrind_annotate --threshold=100 "$file" 2>/dev/null \
-    | sed -n '/^Ir/,$p' | sed '1,2d' | head -30 | cut -c1-200
+    | sed -n '/^Ir/,$p' | sed '1,2d' | head -30 | cut -c1-200 || true
 echo
 echo "raw profile: $file"

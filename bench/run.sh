@@ -8,7 +8,7 @@
 # A and B of a ratio run interleaved (A B A B ..., BENCH_ROUNDS rounds) and
 # the ratio is taken between their medians, so load from other work on the
 # machine hits both alike. Every server listens on a free loopback port and
-# is stopped by the EXIT trap (tests/e2e/lib.sh).
+# is stopped by the EXIT trap (tests/e2e/lib.sh). About 2 minutes.
 #
 # Environment:
 #   BENCH_ROUNDS=3        rounds of each interleaved comparison
@@ -16,6 +16,7 @@
 #   BENCH_CONCURRENCY=32  requests in flight (HTTP connections, gRPC streams)
 #   BENCH_ONLY="..."      run only these sections: micro throughput latency
 #                         fullpath memory prompt threads
+#   BENCH_CHUNKS="..."    --chunk-bytes of the large-prompt sweep (bytes)
 #   BENCH_OUT=FILE        also write the results table (TSV) to FILE
 #   BENCH_STRICT=1        exit 1 when a target FAILs
 set -euo pipefail

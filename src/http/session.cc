@@ -18,7 +18,11 @@ namespace http = boost::beast::http;
 namespace asio = boost::asio;
 
 Session::Session(asio::ip::tcp::socket socket, ServerContext* ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {}
+    : stream_(std::move(socket)), ctx_(ctx) {
+  // Beast sizes each read from the buffer's capacity; start it large so a
+  // big prompt arrives in 64 KiB reads, not 512-byte ones.
+  buffer_.reserve(64 * 1024);
+}
 
 void Session::Run() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });

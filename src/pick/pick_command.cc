@@ -199,17 +199,22 @@ class LoadRun {
     auto ex = std::make_shared<Exchange>(
         strand, client_, cfg_, WithId(base_, ""), [this, start, then](BridgeAnswer a) {
           double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-          bool last;
           {
             std::lock_guard lock(mu_);
             report_.latencies_ms.push_back(ms);
             if (a.outcome == Outcome::kPicked) ++report_.picked;
             else if (a.outcome == Outcome::kImmediate) ++report_.immediate;
             else ++report_.errors;
-            last = report_.latencies_ms.size() == requests_;
+          }
+          then();
+          // Signalled by the last callback to finish: the run may be destroyed
+          // as soon as Wait() returns.
+          bool last;
+          {
+            std::lock_guard lock(mu_);
+            last = ++settled_ == requests_;
           }
           if (last) finished_.set_value();
-          then();
         });
     asio::post(strand, [ex] { ex->Start(); });
   }
@@ -222,6 +227,7 @@ class LoadRun {
   std::atomic<size_t> started_{0};
   std::mutex mu_;
   LoadReport report_;
+  size_t settled_ = 0;  // callbacks done, under mu_
   std::promise<void> finished_;
   // Paced mode.
   double rate_ = 0;

@@ -120,6 +120,7 @@ done
 row "EPP ends the stream right after the decision (\`close-after-pick\`)" "$GW_main" 200 - \
     -H 'x-dev-epp-fault: close-after-pick'
 row "EPP sheds the request (\`status=429\`)" "$GW_main" 429 immediate -H 'x-dev-epp-fault: status=429'
+row "EPP answers 204 with a body (\`status=204\`)" "$GW_main" 204 immediate -H 'x-dev-epp-fault: status=204'
 row "header and metadata disagree (\`mismatch\`)" "$GW_main" 502 endpoint-mismatch -H 'x-dev-epp-fault: mismatch'
 row "stream closed before a decision (\`close-early\`)" "$GW_main" 502 no-decision -H 'x-dev-epp-fault: close-early'
 row "TLS mismatch (bridge h2c, EPP \`--tls\`)" "$GW_tls" 503 epp-unavailable
