@@ -1,6 +1,9 @@
 #include "http/session.h"
 
 #include <fmt/format.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/dispatch.hpp>
@@ -113,9 +116,17 @@ void Session::WatchForHangup() {
       asio::ip::tcp::socket::wait_read,
       [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
         if (self->state_ != State::kExchanging || gen != self->generation_) return;
-        boost::system::error_code avail_ec;
-        size_t available = self->stream_.socket().available(avail_ec);
-        if (!ec && !avail_ec && available > 0) return;  // pipelined bytes, not a hang-up
+        if (!ec) {
+          // Readiness alone is not a hang-up: an edge-triggered wake-up can be
+          // left over from bytes the request read already took. Peek to tell.
+          char b;
+          ssize_t n = ::recv(self->stream_.socket().native_handle(), &b, 1,
+                             MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0) return;  // pipelined bytes: the caller is still there
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            return self->WatchForHangup();  // spurious: keep watching
+          }
+        }
         LogEvent(spdlog::level::info, "caller-hangup",
                  {{"request_id", self->request_id_}, {"epp", self->epp_}});
         Metrics::Get().CountCallerHangup();
