@@ -170,6 +170,7 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 local faults = {
   {"x-dev-epp-fault", "status=429"}, {"x-dev-epp-fault", "status=503"},
+  {"x-dev-epp-fault", "status=204"},
   {"x-dev-epp-fault", "grpc-error"}, {"x-dev-epp-fault", "garbage-endpoint"},
   {"x-dev-epp-fault", "garbage-endpoint=model.local:80"},
   {"x-dev-epp-fault", "garbage-endpoint=10.0.0.1:0"},
@@ -302,7 +303,9 @@ else
 fi
 
 echo
-echo "faults injected: $(grep -cv ' none$' "$TMP/faults.log" || true) ($(tr '\n' ';' <"$TMP/faults.log" | sed 's/;/; /g'))"
+echo "EPP faults: $(grep -c ' pause:' "$TMP/faults.log" || true) pauses, $(grep -c ' kill:' "$TMP/faults.log" || true) kills," \
+     "$(grep -c ' stop:' "$TMP/faults.log" || true) stops (each restarted), one every $FAULT_EVERY s"
+grep -q 'restart failed' "$TMP/faults.log" && FAILED+=("the dev-epp did not restart")
 if [[ -f "$TMP/summary.txt" ]]; then
     declare -A W
     while read -r k v; do W[$k]="$v"; done <"$TMP/summary.txt"
@@ -326,7 +329,7 @@ inflight=""
 if kill -0 "$BRIDGE_PID" 2>/dev/null && scrape; then
     echo "metrics:"
     grep -E '^epp_bridge_(requests_total|errors_total|epp_reconnects_total|caller_hangups_total|inflight_exchanges|epp_channel_state)' \
-        "$TMP/metrics.txt" | sed 's/^/  /'
+        "$TMP/metrics.txt" | grep -Ev '^epp_bridge_epp_channel_state.* 0$' | sed 's/^/  /'
     echo "  (sum) epp_bridge_requests_total $(metric_sum epp_bridge_requests_total)," \
          "epp_bridge_epp_reconnects_total $(metric_sum epp_bridge_epp_reconnects_total)"
     inflight="$(metric_sum epp_bridge_inflight_exchanges)"
