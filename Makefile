@@ -77,3 +77,13 @@ bench: bench-configure build
 	bench/run.sh build-release
 bench-profile: bench-configure build
 	bench/profile.sh build-release
+
+# libFuzzer smoke pass over every parser of untrusted input (docs/reliability.md).
+FUZZ_SECONDS ?= 60
+.PHONY: test-fuzz soak soak-quick
+test-fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
+soak-quick: build
+	scripts/soak.sh --quick $(BUILD)/epp-bridge
+soak: build
+	scripts/soak.sh $(BUILD)/epp-bridge 2000000 300
