@@ -1,7 +1,8 @@
 // ext_proc replies → HTTP answer: the input is a sequence of EPP replies, each
 // a 2-byte big-endian length and that many bytes of a serialised
 // envoy.service.ext_proc.v3.ProcessingResponse, preceded by one byte that
-// picks the request the replies answer (body, body limit). Replies are fed
+// picks the request the replies answer (body, body limit, subset hint,
+// endpoint allowlist). Replies are fed
 // to the ReplyInterpreter until it decides, as the exchange does; the
 // decision (or the exchange's "no decision" error when the replies run out)
 // is rendered as the HTTP answer NGINX reads.
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "common/endpoint_policy.h"
 #include "extproc/reply_interpreter.h"
 #include "fuzz_checks.h"
 
@@ -41,13 +43,35 @@ std::shared_ptr<const BridgeRequest> MakeRequest(uint8_t variant) {
   return r;
 }
 
+// With bit 16: only 10.0.0.0/8 and fd00::/8 may be chosen.
+const EndpointPolicy& Policy(uint8_t variant) {
+  static const EndpointPolicy open;
+  static const EndpointPolicy restricted = [] {
+    EndpointPolicy p;
+    std::string error;
+    p.AddCidr("10.0.0.0/8", &error);
+    p.AddCidr("fd00::/8", &error);
+    return p;
+  }();
+  return (variant & 16) ? restricted : open;
+}
+
+// The same test by text: canonical IPv6 in fd00::/8 starts with "fdXX:";
+// IPv4-mapped IPv6 counts as its IPv4 address.
+bool InNetworks(const Endpoint& e) {
+  if (!e.ipv6) return e.address.rfind("10.", 0) == 0;
+  if (e.address.rfind("::ffff:10.", 0) == 0) return true;
+  return e.address.size() > 4 && e.address.rfind("fd", 0) == 0 && e.address[4] == ':';
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const uint8_t variant = data[0];
   const size_t max_body = (variant & 8) ? 64 : (1u << 20);
-  ReplyInterpreter interpreter(MakeRequest(variant), max_body);
+  auto request = MakeRequest(variant);
+  ReplyInterpreter interpreter(request, max_body, &Policy(variant));
   size_t off = 1;
   bool done = false;
   BridgeAnswer answer;
@@ -76,7 +100,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (answer.outcome) {
     case Outcome::kPicked:
       Require(!answer.endpoints.empty(), "picked without endpoints");
-      for (const auto& e : answer.endpoints) CheckEndpointRoundTrip(e);
+      for (const auto& e : answer.endpoints) {
+        CheckEndpointRoundTrip(e);
+        if (variant & 16) Require(InNetworks(e), "picked an endpoint outside the allowlist");
+        if (!request->subset.empty()) {
+          Require(e.address == "10.0.0.1" || (e.address == "10.0.0.2" && e.port == 8000),
+                  "picked an endpoint outside the subset hint");
+        }
+      }
       Require(answer.body_mutated || answer.body.empty(), "original body carried back");
       Require(answer.body.size() <= max_body, "mutated body over the limit");
       break;

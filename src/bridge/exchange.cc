@@ -26,26 +26,46 @@ BridgeAnswer AnswerForStatus(const grpc::Status& status) {
       return BridgeAnswer::Error(502, "grpc-error",
                                  "EPP message over the size limit: " + status.error_message());
     default:
-      return BridgeAnswer::Error(
-          502, "grpc-error",
-          "EPP failed: gRPC status " + std::to_string(status.error_code()) + " " +
-              status.error_message());
+      return BridgeAnswer::Error(502, "grpc-error",
+                                 "EPP failed: gRPC status " + std::to_string(status.error_code()) +
+                                     " " + status.error_message());
   }
 }
 
 }  // namespace
 
 Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config,
-                   std::shared_ptr<const BridgeRequest> request, Done done,
-                   HeldStreamTable* holds)
+                   std::shared_ptr<const BridgeRequest> request, Done done, HeldStreamTable* holds)
     : strand_(std::move(strand)),
       client_(client),
       holds_(holds),
       config_(config),
       request_(std::move(request)),
       done_(std::move(done)),
-      interpreter_(std::in_place, request_, config.max_body_bytes),
+      interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),
       timer_(strand_) {}
+
+Exchange::State Exchange::state() const {
+  std::lock_guard lock(mu_);
+  return state_;
+}
+
+void Exchange::SetState(State s) {
+  std::lock_guard lock(mu_);
+  state_ = s;
+}
+
+bool Exchange::Decide() {
+  std::lock_guard lock(mu_);
+  return DecideLocked();
+}
+
+bool Exchange::DecideLocked() {
+  if (state_ != State::kWaiting) return false;
+  state_ = State::kDecided;
+  interpreter_.reset();
+  return true;
+}
 
 void Exchange::ArmTimer(std::chrono::milliseconds after) {
   timer_.expires_after(after);
@@ -55,15 +75,21 @@ void Exchange::ArmTimer(std::chrono::milliseconds after) {
 }
 
 void Exchange::Start() {
-  state_ = State::kWaiting;
+  SetState(State::kWaiting);
   ArmTimer(config_.deadline);
   auto lifetime = config_.deadline + config_.linger + std::chrono::seconds(1);
   if (holds_) lifetime += config_.hold_ttl;
-  stream_ = client_->Start(request_->target, shared_from_this(), lifetime);
+  ExtProcClient::Refusal refusal{};
+  stream_ = client_->Start(request_->target, shared_from_this(), lifetime, &refusal);
   if (!stream_) {
-    Finish(BridgeAnswer::Error(503, "too-many-epp-targets",
-                               "the bridge has reached its limit of EPP targets"),
-           false);
+    if (Decide()) {
+      Settle(refusal == ExtProcClient::Refusal::kNotServing
+                 ? BridgeAnswer::Error(503, "epp-not-serving",
+                                       "the EPP's health service reports NOT_SERVING")
+                 : BridgeAnswer::Error(503, "too-many-epp-targets",
+                                       "the bridge has reached its limit of EPP targets"),
+             false);
+    }
     return;
   }
   MessageBuilder(config_.chunk_bytes).Build(*request_, [this](auto&& msg) {
@@ -72,68 +98,80 @@ void Exchange::Start() {
 }
 
 void Exchange::Abort() {
-  if (state_ == State::kOver) return;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::kOver) return;
+    state_ = State::kOver;  // a decision on its way finds kOver and is dropped
+  }
   spdlog::debug("request_id={} epp={} caller gone, cancelling stream", request_->request_id,
                 request_->target.Key());
   done_ = nullptr;
   timer_.cancel();
   if (stream_) stream_->Cancel();
-  state_ = State::kOver;
 }
 
-void Exchange::OnReply(extproc::ProcessingResponse reply) {
-  boost::asio::post(strand_, [self = shared_from_this(), r = std::move(reply)]() {
-    self->HandleReply(r);
-  });
-}
-
-void Exchange::OnStreamDone(const grpc::Status& status) {
-  boost::asio::post(strand_, [self = shared_from_this(), status]() {
-    self->HandleStreamDone(status);
-  });
-}
-
-void Exchange::HandleReply(const extproc::ProcessingResponse& reply) {
-  if (state_ != State::kWaiting) return;  // late replies after the decision
-  if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
-  if (interpreter_->dropped_mutations() > 0) {
-    Metrics::Get().CountDroppedMutations(interpreter_->dropped_mutations());
-    LogEventLimited(spdlog::level::warn, "unsafe-mutations-dropped",
-                    {{"request_id", request_->request_id}, {"epp", request_->target.Key()},
-                     {"count", std::to_string(interpreter_->dropped_mutations())}});
+// gRPC thread. Replies after the decision (the rest of an echoed body) are ignored.
+void Exchange::OnReply(const extproc::ProcessingResponse& reply) {
+  BridgeAnswer answer;
+  int dropped = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != State::kWaiting) return;
+    if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
+    answer = interpreter_->TakeAnswer();
+    dropped = interpreter_->dropped_mutations();
+    DecideLocked();
   }
-  BridgeAnswer answer = interpreter_->TakeAnswer();
+  // request_ is still the full request: only Settle, posted below, replaces it.
+  if (dropped > 0) {
+    Metrics::Get().CountDroppedMutations(dropped);
+    LogEventLimited(spdlog::level::warn, "unsafe-mutations-dropped",
+                    {{"request_id", request_->request_id},
+                     {"epp", request_->target.Key()},
+                     {"count", std::to_string(dropped)}});
+  }
   bool graceful = answer.outcome == Outcome::kPicked;
-  Finish(std::move(answer), graceful);
+  boost::asio::post(strand_, [self = shared_from_this(), a = std::move(answer),
+                              graceful]() mutable { self->Settle(std::move(a), graceful); });
+}
+
+// gRPC thread, once, after the last OnReply. Before the decision the stream's
+// end is the answer; after it, the strand tidies up.
+void Exchange::OnStreamDone(const grpc::Status& status) {
+  if (Decide()) {
+    boost::asio::post(strand_, [self = shared_from_this(), a = AnswerForStatus(status)]() mutable {
+      self->Settle(std::move(a), false);
+    });
+  } else {
+    boost::asio::post(strand_, [self = shared_from_this()]() { self->HandleStreamDone(); });
+  }
 }
 
 void Exchange::Complete(const CompletionRecord& record) {
-  boost::asio::post(strand_, [self = shared_from_this(), record]() {
-    self->HandleComplete(record);
-  });
+  boost::asio::post(strand_,
+                    [self = shared_from_this(), record]() { self->HandleComplete(record); });
 }
 
 void Exchange::Release(const char* reason) {
   boost::asio::post(strand_, [self = shared_from_this(), reason]() {
-    if (self->state_ == State::kHeld) self->CloseGracefully(reason);
+    if (self->state() == State::kHeld) self->CloseGracefully(reason);
   });
 }
 
-void Exchange::HandleStreamDone(const grpc::Status& status) {
-  if (state_ == State::kWaiting) {
-    Finish(AnswerForStatus(status), false);
-  } else if (state_ == State::kHeld && holds_->Remove(request_->request_id, this)) {
+// Strand, after the decision was settled (posted behind it) or the exchange aborted.
+void Exchange::HandleStreamDone() {
+  if (state() == State::kHeld && holds_->Remove(request_->request_id, this)) {
     Metrics::Get().CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
   }
   timer_.cancel();
-  state_ = State::kOver;
+  SetState(State::kOver);
 }
 
 // The response phase, as far as the bridge can see it: the status NGINX
 // sent and the endpoint that served it, reported on ResponseHeaders with
 // end_of_stream (no response body is forwarded), then our half-close.
 void Exchange::HandleComplete(const CompletionRecord& record) {
-  if (state_ != State::kHeld) return;
+  if (state() != State::kHeld) return;
   extproc::ProcessingRequest msg;
   auto* hdrs = msg.mutable_response_headers();
   auto* status = hdrs->mutable_headers()->add_headers();
@@ -149,53 +187,55 @@ void Exchange::HandleComplete(const CompletionRecord& record) {
 }
 
 void Exchange::CloseGracefully(const char* held_reason) {
-  if (state_ == State::kHeld) Metrics::Get().CountHeldStreamEnd(held_reason);
+  if (state() == State::kHeld) Metrics::Get().CountHeldStreamEnd(held_reason);
   timer_.cancel();
-  state_ = State::kClosing;
+  SetState(State::kClosing);
   stream_->Close();
   ArmTimer(config_.linger);
 }
 
 void Exchange::HandleTimer() {
-  if (state_ == State::kWaiting) {
-    Finish(BridgeAnswer::Error(504, "deadline-exceeded",
-                               "EPP did not decide within " +
-                                   std::to_string(config_.deadline.count()) + " ms"),
+  State s = state();
+  if (s == State::kWaiting) {
+    if (!Decide()) return;  // a reply or the stream's end decided first; Settle is queued
+    Settle(BridgeAnswer::Error(
+               504, "deadline-exceeded",
+               "EPP did not decide within " + std::to_string(config_.deadline.count()) + " ms"),
            false);
-  } else if (state_ == State::kHeld) {
+  } else if (s == State::kHeld) {
     if (holds_->Remove(request_->request_id, this)) {  // else a record is on its way
       LogEventLimited(spdlog::level::info, "held-stream-expired",
                       {{"request_id", request_->request_id}, {"epp", request_->target.Key()}});
       CloseGracefully("ttl");
     }
-  } else if (state_ == State::kClosing) {
+  } else if (s == State::kClosing) {
     spdlog::debug("request_id={} EPP kept the stream open past the linger time",
                   request_->request_id);
     stream_->Cancel();
-    state_ = State::kOver;
+    SetState(State::kOver);
   }
 }
 
-void Exchange::Finish(BridgeAnswer answer, bool graceful) {
+void Exchange::Settle(BridgeAnswer answer, bool graceful) {
+  if (state() != State::kDecided) return;  // aborted: the caller has gone
   timer_.cancel();
   // The request (and its body) is not needed after the decision; a held
   // stream keeps only its id and target.
-  interpreter_.reset();
   auto slim = std::make_shared<BridgeRequest>();
   slim->request_id = request_->request_id;
   slim->target = request_->target;
   request_ = std::move(slim);
   if (stream_ && graceful && holds_ && answer.outcome == Outcome::kPicked) {
-    state_ = State::kHeld;
+    SetState(State::kHeld);
     ArmTimer(config_.hold_ttl);
     holds_->Hold(request_->request_id, shared_from_this());
   } else if (stream_ && graceful) {
-    state_ = State::kClosing;
+    SetState(State::kClosing);
     stream_->Close();
     ArmTimer(config_.linger);
   } else {
     if (stream_) stream_->Cancel();
-    state_ = State::kOver;
+    SetState(State::kOver);
   }
   if (auto done = std::move(done_)) done(std::move(answer));
 }

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "common/endpoint_policy.h"
+
 namespace eppb {
 
 struct ExchangeConfig {
@@ -21,6 +23,8 @@ struct ExchangeConfig {
   // record (when a completion socket is configured). Long generations
   // stream for minutes.
   std::chrono::milliseconds hold_ttl{600000};
+  // Endpoints a decision may name (CIDR allowlist; subset membership).
+  EndpointPolicy endpoints;
 
   static constexpr size_t kMaxChunkBytes = (4u << 20) - 4096;
 };

@@ -27,6 +27,9 @@ CLI::App* AddDevEppCommand(CLI::App* app, DevEppFlags* f) {
          "Require client certificates signed by this PEM CA (mTLS, with --tls)", g);
   AddFlag(cmd, "--fallbacks", f->fallbacks, "List the other endpoints after the pick", g);
   AddOpt(cmd, "--reply-chunk-bytes", f->reply_chunk_bytes, "Streamed body reply chunk size", g);
+  AddOpt(cmd, "--health", f->health,
+         "grpc.health.v1 answer: serving, not-serving, or off (no health service)", g)
+      ->check(CLI::IsMember({"serving", "not-serving", "off"}));
   AddOpt(cmd, "--log-level", f->log_level, "trace, debug, info, warn, error", g);
   return cmd;
 }
@@ -71,6 +74,7 @@ int RunDevEpp(const DevEppFlags& f) {
   o.tls_client_ca_file = f.tls_client_ca;
   o.fallbacks = f.fallbacks;
   o.reply_chunk_bytes = f.reply_chunk_bytes;
+  o.health = f.health;
 
   sigset_t set;
   sigemptyset(&set);

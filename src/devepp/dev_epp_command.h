@@ -14,6 +14,7 @@ struct DevEppFlags {
   std::string tls_cert, tls_key, tls_client_ca;
   bool fallbacks = false;
   size_t reply_chunk_bytes = 62000;
+  std::string health = "serving";
   std::string log_level = "info";
 };
 

@@ -19,6 +19,7 @@ struct DevEppOptions {
   std::string tls_client_ca_file;           // require client certificates (mTLS)
   size_t reply_chunk_bytes = 62000;         // body chunks streamed back
   bool fallbacks = false;                   // list the other endpoints after the pick
+  std::string health = "serving";           // grpc.health.v1: serving, not-serving, off
 };
 
 }  // namespace eppb

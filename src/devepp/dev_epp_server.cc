@@ -53,12 +53,11 @@ std::unique_ptr<DevEppServer> DevEppServer::Start(const DevEppOptions& options,
         *error = "cannot read --tls-client-ca";
         return nullptr;
       }
-      ssl.client_certificate_request =
-          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     creds = grpc::SslServerCredentials(ssl);
   }
-  grpc::EnableDefaultHealthCheckService(true);
+  grpc::EnableDefaultHealthCheckService(options.health != "off");
   s->service_ = std::make_unique<DevEppService>(options);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, creds, &s->port_);
@@ -69,7 +68,7 @@ std::unique_ptr<DevEppServer> DevEppServer::Start(const DevEppOptions& options,
     *error = "cannot listen on " + options.listen;
     return nullptr;
   }
-  s->SetServing(true);
+  s->SetServing(options.health == "serving");
   return s;
 }
 

@@ -9,7 +9,8 @@
 
 namespace eppb {
 
-class DevEppService final : public envoy::service::ext_proc::v3::ExternalProcessor::CallbackService {
+class DevEppService final
+    : public envoy::service::ext_proc::v3::ExternalProcessor::CallbackService {
  public:
   explicit DevEppService(const DevEppOptions& options)
       : options_(options), picker_(options.endpoints, options.policy) {}

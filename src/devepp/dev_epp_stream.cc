@@ -104,7 +104,8 @@ void DevEppStream::Handle(const extproc::ProcessingRequest& msg) {
       record_.response_headers_seen = true;
       for (const auto& h : msg.response_headers().headers().headers()) {
         if (h.key() == ":status") {
-          record_.response_status = std::atoi((h.raw_value().empty() ? h.value() : h.raw_value()).c_str());
+          record_.response_status =
+              std::atoi((h.raw_value().empty() ? h.value() : h.raw_value()).c_str());
         }
       }
       extproc::ProcessingResponse r;
@@ -114,7 +115,9 @@ void DevEppStream::Handle(const extproc::ProcessingRequest& msg) {
     }
     case extproc::ProcessingRequest::kResponseBody: {
       extproc::ProcessingResponse r;
-      auto* s = r.mutable_response_body()->mutable_response()->mutable_body_mutation()
+      auto* s = r.mutable_response_body()
+                    ->mutable_response()
+                    ->mutable_body_mutation()
                     ->mutable_streamed_response();
       s->set_body(msg.response_body().body());
       s->set_end_of_stream(msg.response_body().end_of_stream());
@@ -150,8 +153,10 @@ void DevEppStream::Decide() {
         delete this;
         return;
       }
-      if (fired && !finished_ && !finish_) DecideNow(fault);
-      else if (!fired) FinishLocked(grpc::Status::CANCELLED);
+      if (fired && !finished_ && !finish_)
+        DecideNow(fault);
+      else if (!fired)
+        FinishLocked(grpc::Status::CANCELLED);
       if (read_closed_) FinishLocked(grpc::Status::OK);
     });
     return;
@@ -202,6 +207,7 @@ void DevEppStream::DecideNow(const Fault& fault) {
     list = service_->picker().Rank(subset);
     if (!service_->options().fallbacks && list.size() > 1) list.resize(1);
   }
+  if (fault.garbage_endpoint) return ReplyDecision(list, fault);  // whatever the subset says
   if (list.empty()) return ReplyImmediate(503, "inference error: no endpoints available");
   lease_ = service_->picker().Acquire(list.front());
   ReplyDecision(list, fault);
@@ -232,7 +238,8 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   common->set_clear_route_cache(true);
   auto* mutation = common->mutable_header_mutation();
   if (!fault.metadata_only) AddHeader(mutation, kDestinationHeader, value);
-  if (record_.body_end_of_stream) AddHeader(mutation, "content-length", std::to_string(body_.size()));
+  if (record_.body_end_of_stream)
+    AddHeader(mutation, "content-length", std::to_string(body_.size()));
   for (const auto& h : record_.headers) {
     if (h.key != "content-length") AddHeader(mutation, h.key, h.value);
   }
@@ -249,7 +256,9 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   do {
     size_t n = std::min(chunk, body_.size() - off);
     extproc::ProcessingResponse r;
-    auto* s = r.mutable_request_body()->mutable_response()->mutable_body_mutation()
+    auto* s = r.mutable_request_body()
+                  ->mutable_response()
+                  ->mutable_body_mutation()
                   ->mutable_streamed_response();
     s->set_body(body_.data() + off, n);
     off += n;
@@ -312,18 +321,20 @@ void DevEppStream::OnCancel() {
   std::lock_guard lock(mu_);
   if (alarm_pending_) alarm_.Cancel();
   cancelled_ = true;
-  if (!writing_) FinishLocked(grpc::Status::CANCELLED);
-  else finish_ = finish_.value_or(grpc::Status::CANCELLED);
+  if (!writing_)
+    FinishLocked(grpc::Status::CANCELLED);
+  else
+    finish_ = finish_.value_or(grpc::Status::CANCELLED);
 }
 
 void DevEppStream::OnDone() {
   {
     std::lock_guard lock(mu_);
-    spdlog::info("dev-epp stream request_id={} messages={} body_bytes={} chunks={} subset={} "
-                 "picked={} immediate={} served={}",
-                 record_.request_id, record_.messages, record_.body_bytes, record_.body_chunks,
-                 record_.messages_with_subset, record_.picked, record_.immediate_status,
-                 record_.served);
+    spdlog::info(
+        "dev-epp stream request_id={} messages={} body_bytes={} chunks={} subset={} "
+        "picked={} immediate={} served={}",
+        record_.request_id, record_.messages, record_.body_bytes, record_.body_chunks,
+        record_.messages_with_subset, record_.picked, record_.immediate_status, record_.served);
     service_->recorder().Add(record_);
     lease_.reset();
     service_->open_streams().fetch_sub(1);

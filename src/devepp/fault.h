@@ -1,6 +1,7 @@
 // Per-request behaviour of the development EPP, chosen by the request header
 // `x-dev-epp-fault` (comma-separated): `status=NNN` (ImmediateResponse),
-// `delay=MS` (before deciding), `grpc-error`, `garbage-endpoint[=VALUE]`,
+// `delay=MS` (before deciding), `grpc-error`, `garbage-endpoint[=VALUE]` (names VALUE
+// whatever the subset hint allows),
 // `close-early`, `no-reply`, `no-metadata`, `metadata-only`, `mismatch`,
 // `close-after-pick`.
 #pragma once
@@ -18,9 +19,9 @@ struct Fault {
   std::optional<std::string> garbage_endpoint;
   bool close_early = false;
   bool no_reply = false;
-  bool no_metadata = false;    // endpoint only in the header mutation
-  bool metadata_only = false;  // endpoint only in dynamic metadata
-  bool mismatch = false;       // header and metadata name different endpoints
+  bool no_metadata = false;       // endpoint only in the header mutation
+  bool metadata_only = false;     // endpoint only in dynamic metadata
+  bool mismatch = false;          // header and metadata name different endpoints
   bool close_after_pick = false;  // end the stream right after the decision
 
   // Unknown items are ignored; a malformed number disables its item.

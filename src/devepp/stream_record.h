@@ -11,7 +11,7 @@ namespace eppb {
 
 struct StreamRecord {
   std::string request_id;
-  std::vector<HeaderPair> headers;  // as received (raw_value or value)
+  std::vector<HeaderPair> headers;   // as received (raw_value or value)
   bool headers_in_raw_value = true;  // every header came in raw_value
   bool protocol_config_full_duplex = false;
   bool protocol_config_only_first = true;

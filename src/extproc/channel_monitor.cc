@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "observe/metrics.h"
 
 namespace eppb {
 namespace {
+
+namespace health = grpc::health::v1;
 
 const char* StateName(grpc_connectivity_state s) {
   switch (s) {
@@ -23,70 +26,177 @@ const char* StateName(grpc_connectivity_state s) {
   return "unknown";
 }
 
+// A probe's outcome as the request path should see it.
+EppHealth FromProbe(const grpc::Status& status, const health::HealthCheckResponse& reply) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return reply.status() == health::HealthCheckResponse::SERVING ? EppHealth::kServing
+                                                                    : EppHealth::kNotServing;
+    case grpc::StatusCode::UNIMPLEMENTED:  // no health service: nothing to go by
+      return EppHealth::kUnknown;
+    case grpc::StatusCode::NOT_FOUND:  // the service name is unknown to it
+      return EppHealth::kUnknown;
+    default:
+      return EppHealth::kUnreachable;
+  }
+}
+
 }  // namespace
 
-struct ChannelMonitor::WatchedChannel {
-  std::string target;
-  std::shared_ptr<grpc::Channel> channel;
-  grpc_connectivity_state last = GRPC_CHANNEL_IDLE;
-  bool was_ready = false;  // has been READY at least once
+const char* EppHealthName(EppHealth h) {
+  switch (h) {
+    case EppHealth::kUnknown:
+      return "unknown";
+    case EppHealth::kServing:
+      return "serving";
+    case EppHealth::kNotServing:
+      return "not_serving";
+    case EppHealth::kUnreachable:
+      return "unreachable";
+  }
+  return "unknown";
+}
+
+// Completion-queue tags name the watched channel and the event.
+struct ChannelMonitor::Tag {
+  enum Kind { kState, kProbeDue, kProbeDone } kind;
+  Watched* w;
 };
 
-ChannelMonitor::ChannelMonitor() : thread_([this] { Run(); }) {}
+// One channel's watch. Lives until the monitor's queue has drained.
+struct ChannelMonitor::Watched {
+  std::string target;
+  std::shared_ptr<grpc::Channel> channel;
+  SharedEppHealth health;
+  std::unique_ptr<health::Health::Stub> stub;
+  Tag state_tag{Tag::kState, this};
+  Tag due_tag{Tag::kProbeDue, this};
+  Tag done_tag{Tag::kProbeDone, this};
+
+  // Connectivity.
+  grpc_connectivity_state last = GRPC_CHANNEL_IDLE;
+  bool was_ready = false;  // has been READY at least once
+
+  // Health probe: at most one in flight; the alarm schedules the next.
+  grpc::Alarm alarm;
+  std::unique_ptr<grpc::ClientContext> probe_ctx;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<health::HealthCheckResponse>> probe;
+  health::HealthCheckResponse reply;
+  grpc::Status status;
+};
+
+ChannelMonitor::ChannelMonitor(HealthProbeOptions health)
+    : health_(std::move(health)), thread_([this] { Run(); }) {}
 
 ChannelMonitor::~ChannelMonitor() {
   stopping_ = true;
-  thread_.join();  // every watch re-arms with a 250 ms deadline, so this is prompt
+  stop_alarm_.Set(&cq_, std::chrono::system_clock::now(), &stop_alarm_);
+  thread_.join();
 }
 
-void ChannelMonitor::Watch(std::string target, std::shared_ptr<grpc::Channel> channel) {
-  auto* w = new WatchedChannel{std::move(target), std::move(channel)};
+void ChannelMonitor::Watch(std::string target, std::shared_ptr<grpc::Channel> channel,
+                           SharedEppHealth health) {
+  auto owned = std::make_unique<Watched>();
+  Watched* w = owned.get();
+  w->target = std::move(target);
+  w->channel = std::move(channel);
+  w->health = std::move(health);
+  w->stub = health::Health::NewStub(w->channel);
   w->last = w->channel->GetState(false);
   Metrics::Get().SetChannelState(w->target, StateName(w->last));
-  Arm(w);
+  Metrics::Get().SetEppHealth(w->target, EppHealthName(w->health->load()));
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  watched_.push_back(std::move(owned));
+  ArmStateWatch(w);
+  if (health_.interval.count() > 0) StartProbe(w);
 }
 
-void ChannelMonitor::Arm(WatchedChannel* w) {
-  w->channel->NotifyOnStateChange(
-      w->last, std::chrono::system_clock::now() + std::chrono::milliseconds(250), &cq_, w);
+void ChannelMonitor::ArmStateWatch(Watched* w) {
+  // A short deadline bounds how long a stop waits for this watch.
+  w->channel->NotifyOnStateChange(w->last,
+                                  std::chrono::system_clock::now() + std::chrono::milliseconds(250),
+                                  &cq_, &w->state_tag);
+}
+
+void ChannelMonitor::OnStateChange(Watched* w) {
+  auto now = w->channel->GetState(false);
+  if (now != w->last) {
+    if (now == GRPC_CHANNEL_READY && w->was_ready) {
+      Metrics::Get().CountReconnect(w->target);
+      spdlog::info("epp={} channel ready again", w->target);
+    } else if (w->last == GRPC_CHANNEL_READY && now == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      spdlog::warn("epp={} channel lost its connection", w->target);
+    } else if (w->last == GRPC_CHANNEL_READY) {
+      spdlog::info("epp={} channel is {}", w->target, StateName(now));
+    }
+    if (now == GRPC_CHANNEL_READY) w->was_ready = true;
+    w->last = now;
+    Metrics::Get().SetChannelState(w->target, StateName(now));
+  }
+  ArmStateWatch(w);
+}
+
+void ChannelMonitor::StartProbe(Watched* w) {
+  w->probe_ctx = std::make_unique<grpc::ClientContext>();
+  w->probe_ctx->set_deadline(std::chrono::system_clock::now() + health_.timeout);
+  health::HealthCheckRequest request;
+  request.set_service(health_.service);
+  w->probe = w->stub->PrepareAsyncCheck(w->probe_ctx.get(), request, &cq_);
+  w->probe->StartCall();
+  w->probe->Finish(&w->reply, &w->status, &w->done_tag);
+}
+
+void ChannelMonitor::OnProbeDone(Watched* w) {
+  EppHealth now = FromProbe(w->status, w->reply);
+  EppHealth before = w->health->exchange(now);
+  if (now != before) {
+    Metrics::Get().SetEppHealth(w->target, EppHealthName(now));
+    if (now == EppHealth::kNotServing) {
+      spdlog::warn("epp={} health: NOT_SERVING for '{}'; new requests to it fail at once",
+                   w->target, health_.service);
+    } else if (now == EppHealth::kUnreachable) {
+      spdlog::info("epp={} health probe failed: {}", w->target, w->status.error_message());
+    } else {
+      spdlog::info("epp={} health: {}", w->target, EppHealthName(now));
+    }
+  }
+  w->alarm.Set(&cq_, std::chrono::system_clock::now() + health_.interval, &w->due_tag);
 }
 
 void ChannelMonitor::Run() {
-  void* tag = nullptr;
+  void* raw = nullptr;
   bool ok = false;
   bool shut_down = false;
-  while (true) {
-    auto status = cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() +
-                                              std::chrono::milliseconds(100));
-    if (status == grpc::CompletionQueue::SHUTDOWN) return;
-    if (status == grpc::CompletionQueue::TIMEOUT) {
-      if (stopping_ && !shut_down) {
-        shut_down = true;
-        cq_.Shutdown();  // pending watches still complete (their deadlines are short)
+  while (cq_.Next(&raw, &ok)) {
+    if (stopping_ && !shut_down) {
+      // Stop: cancel what is pending; every tag still completes, then the
+      // queue reports shutdown and the loop ends.
+      shut_down = true;
+      std::lock_guard lock(mu_);
+      for (auto& w : watched_) {
+        w->alarm.Cancel();
+        if (w->probe_ctx) w->probe_ctx->TryCancel();
       }
-      continue;
+      cq_.Shutdown();
     }
-    auto* w = static_cast<WatchedChannel*>(tag);
-    if (stopping_) {
-      delete w;
-      continue;
+    if (raw == &stop_alarm_) continue;
+    auto* tag = static_cast<Tag*>(raw);
+    if (shut_down) continue;
+    switch (tag->kind) {
+      case Tag::kState:
+        OnStateChange(tag->w);
+        break;
+      case Tag::kProbeDue:
+        if (ok) StartProbe(tag->w);
+        break;
+      case Tag::kProbeDone:
+        OnProbeDone(tag->w);
+        break;
     }
-    auto now = w->channel->GetState(false);
-    if (now != w->last) {
-      if (now == GRPC_CHANNEL_READY && w->was_ready) {
-        Metrics::Get().CountReconnect(w->target);
-        spdlog::info("epp={} channel ready again", w->target);
-      } else if (w->last == GRPC_CHANNEL_READY && now == GRPC_CHANNEL_TRANSIENT_FAILURE) {
-        spdlog::warn("epp={} channel lost its connection", w->target);
-      } else if (w->last == GRPC_CHANNEL_READY) {
-        spdlog::info("epp={} channel is {}", w->target, StateName(now));
-      }
-      if (now == GRPC_CHANNEL_READY) w->was_ready = true;
-      w->last = now;
-      Metrics::Get().SetChannelState(w->target, StateName(now));
-    }
-    Arm(w);
   }
+  std::lock_guard lock(mu_);
+  watched_.clear();
 }
 
 }  // namespace eppb

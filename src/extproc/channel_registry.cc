@@ -88,7 +88,10 @@ std::unique_ptr<ChannelRegistry> ChannelRegistry::Create(const TlsConfig& tls,
 
 ChannelRegistry::ChannelRegistry(std::shared_ptr<grpc::ChannelCredentials> creds,
                                  std::string server_name, ChannelOptions options)
-    : creds_(std::move(creds)), server_name_(std::move(server_name)), options_(options) {}
+    : monitor_(options.health),
+      creds_(std::move(creds)),
+      server_name_(std::move(server_name)),
+      options_(options) {}
 
 ChannelRegistry::Entry* ChannelRegistry::Get(const EppTarget& target) {
   std::string key = target.Key();
@@ -113,7 +116,8 @@ ChannelRegistry::Entry* ChannelRegistry::Get(const EppTarget& target) {
   entry->channel = grpc::CreateCustomChannel(target.GrpcUri(), creds_, args);
   entry->channel->GetState(true);  // connect now, not on the first request
   entry->stub = envoy::service::ext_proc::v3::ExternalProcessor::NewStub(entry->channel);
-  monitor_.Watch(key, entry->channel);
+  entry->health = std::make_shared<std::atomic<EppHealth>>(EppHealth::kUnknown);
+  monitor_.Watch(key, entry->channel, entry->health);
   auto* raw = entry.get();
   entries_.emplace(std::move(key), std::move(entry));
   return raw;

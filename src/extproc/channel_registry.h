@@ -13,8 +13,8 @@
 
 #include "common/epp_target.h"
 #include "config/tls_config.h"
-#include "extproc/channel_monitor.h"
 #include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
+#include "extproc/channel_monitor.h"
 
 namespace eppb {
 
@@ -24,6 +24,7 @@ struct ChannelOptions {
   int max_backoff_ms = 5000;
   int keepalive_ms = 30000;
   size_t max_targets = 64;
+  HealthProbeOptions health;
 };
 
 class ChannelRegistry {
@@ -36,6 +37,7 @@ class ChannelRegistry {
   struct Entry {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<envoy::service::ext_proc::v3::ExternalProcessor::Stub> stub;
+    SharedEppHealth health;  // the EPP's last health answer (channel monitor)
   };
   // The entry for a target, or nullptr when the registry is full.
   Entry* Get(const EppTarget& target);

@@ -16,11 +16,13 @@ namespace eppb {
 namespace extproc = envoy::service::ext_proc::v3;
 
 // Receives what the EPP sends. Called on gRPC threads, never concurrently
-// for one stream; implementations hand the work to their own executor.
+// for one stream; implementations keep the work short and hand the rest to
+// their own executor.
 class ExtProcStreamCallbacks {
  public:
   virtual ~ExtProcStreamCallbacks() = default;
-  virtual void OnReply(extproc::ProcessingResponse reply) = 0;
+  // `reply` is valid only during the call (the stream reuses it for the next read).
+  virtual void OnReply(const extproc::ProcessingResponse& reply) = 0;
   // The stream is over; called exactly once, last.
   virtual void OnStreamDone(const grpc::Status& status) = 0;
 };
@@ -42,10 +44,17 @@ class ExtProcStream {
 class ExtProcClient {
  public:
   virtual ~ExtProcClient() = default;
+  // Why a stream could not be started.
+  enum class Refusal {
+    kTooManyTargets,  // no channel for another EPP target
+    kNotServing,      // the EPP's health service says NOT_SERVING
+  };
   // Starts a stream. `max_lifetime` bounds it no matter what either side does.
+  // nullptr (with `refusal` set) when no stream was started.
   virtual std::shared_ptr<ExtProcStream> Start(const EppTarget& target,
                                                std::shared_ptr<ExtProcStreamCallbacks> callbacks,
-                                               std::chrono::milliseconds max_lifetime) = 0;
+                                               std::chrono::milliseconds max_lifetime,
+                                               Refusal* refusal) = 0;
 };
 
 }  // namespace eppb

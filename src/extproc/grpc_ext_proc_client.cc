@@ -8,9 +8,16 @@ GrpcExtProcClient::~GrpcExtProcClient() { CancelAllAndWait(std::chrono::seconds(
 
 std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
-    std::chrono::milliseconds max_lifetime) {
+    std::chrono::milliseconds max_lifetime, Refusal* refusal) {
   auto* entry = registry_->Get(target);
-  if (entry == nullptr) return nullptr;
+  if (entry == nullptr) {
+    *refusal = Refusal::kTooManyTargets;
+    return nullptr;
+  }
+  if (entry->health->load(std::memory_order_relaxed) == EppHealth::kNotServing) {
+    *refusal = Refusal::kNotServing;
+    return nullptr;
+  }
   std::lock_guard lock(mu_);  // held so that OnDone cannot Forget before we remember
   auto stream = GrpcStream::Start(entry->stub.get(), std::move(callbacks), max_lifetime,
                                   [this](GrpcStream* s) { Forget(s); });

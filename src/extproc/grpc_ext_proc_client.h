@@ -19,10 +19,12 @@ class GrpcExtProcClient final : public ExtProcClient {
   explicit GrpcExtProcClient(ChannelRegistry* registry) : registry_(registry) {}
   ~GrpcExtProcClient() override;
 
-  // nullptr when the registry cannot take another target.
+  // nullptr when the registry cannot take another target, or the EPP's
+  // health service last said NOT_SERVING.
   std::shared_ptr<ExtProcStream> Start(const EppTarget& target,
                                        std::shared_ptr<ExtProcStreamCallbacks> callbacks,
-                                       std::chrono::milliseconds max_lifetime) override;
+                                       std::chrono::milliseconds max_lifetime,
+                                       Refusal* refusal) override;
 
   // Cancels every live stream and waits up to `timeout` for them to end.
   // True when none is left.

@@ -74,7 +74,7 @@ void GrpcStream::ReleaseHoldLocked() {
 
 void GrpcStream::OnWriteDone(bool ok) {
   std::lock_guard lock(mu_);
-  queue_.pop_front();  // the message just written
+  queue_.pop_front();                               // the message just written
   if (!ok || (hold_released_ && !close_wanted_)) {  // broken or cancelled: write no more
     queue_.clear();
     writing_ = false;
@@ -95,8 +95,8 @@ void GrpcStream::OnReadDone(bool ok) {
     ReleaseHoldLocked();
     return;
   }
-  callbacks_->OnReply(std::move(reply_));
-  reply_.Clear();
+  callbacks_->OnReply(reply_);
+  reply_.Clear();  // keeps its allocations for the next reply
   StartRead(&reply_);
 }
 

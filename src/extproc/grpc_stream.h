@@ -19,10 +19,10 @@
 
 namespace eppb {
 
-class GrpcStream final : public ExtProcStream,
-                         public grpc::ClientBidiReactor<extproc::ProcessingRequest,
-                                                        extproc::ProcessingResponse>,
-                         public std::enable_shared_from_this<GrpcStream> {
+class GrpcStream final
+    : public ExtProcStream,
+      public grpc::ClientBidiReactor<extproc::ProcessingRequest, extproc::ProcessingResponse>,
+      public std::enable_shared_from_this<GrpcStream> {
  public:
   using OnEnd = std::function<void(GrpcStream*)>;
   // `on_end` runs in OnDone after the callbacks, before the reactor lets go.
@@ -53,8 +53,8 @@ class GrpcStream final : public ExtProcStream,
 
   std::mutex mu_;
   std::deque<extproc::ProcessingRequest> queue_;  // front is being written while writing_
-  bool writing_ = false;       // a write or the half-close is in flight
-  bool close_wanted_ = false;  // half-close once the queue drains
+  bool writing_ = false;                          // a write or the half-close is in flight
+  bool close_wanted_ = false;                     // half-close once the queue drains
   bool half_closed_ = false;
   bool hold_released_ = false;  // no more operations from outside reactions
 };

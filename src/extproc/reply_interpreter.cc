@@ -6,7 +6,7 @@
 namespace eppb {
 namespace {
 
-std::string ValueOf(const envoy::config::core::v3::HeaderValue& h) {
+const std::string& ValueOf(const envoy::config::core::v3::HeaderValue& h) {
   return h.raw_value().empty() ? h.value() : h.raw_value();
 }
 
@@ -19,9 +19,16 @@ bool IsProtected(std::string_view key) {
 }  // namespace
 
 ReplyInterpreter::ReplyInterpreter(std::shared_ptr<const BridgeRequest> request,
-                                   size_t max_body_bytes)
-    : request_(std::move(request)), max_body_bytes_(max_body_bytes) {
-  for (const auto& h : request_->headers) request_headers_[h.key] = h.value;
+                                   size_t max_body_bytes, const EndpointPolicy* policy)
+    : request_(std::move(request)), max_body_bytes_(max_body_bytes), policy_(policy) {}
+
+// A dozen headers: a scan beats building a map per request. Last value wins.
+const std::string* ReplyInterpreter::RequestHeader(std::string_view key) const {
+  const auto& headers = request_->headers;
+  for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
+    if (it->key == key) return &it->value;
+  }
+  return nullptr;
 }
 
 ReplyInterpreter::Step ReplyInterpreter::Fail(std::string reason, std::string detail) {
@@ -69,9 +76,9 @@ ReplyInterpreter::Step ReplyInterpreter::OnHeaders(const extproc::CommonResponse
   const auto& mutation = common.header_mutation();
   for (const auto& opt : mutation.set_headers()) {
     std::string key = ToLower(opt.header().key());
-    std::string value = ValueOf(opt.header());
+    const std::string& value = ValueOf(opt.header());  // copied only if kept
     if (key == kDestinationHeader) {
-      header_endpoint_ = std::move(value);
+      header_endpoint_ = value;
       continue;
     }
     if (IsProtected(key)) continue;
@@ -79,14 +86,14 @@ ReplyInterpreter::Step ReplyInterpreter::OnHeaders(const extproc::CommonResponse
       ++dropped_mutations_;
       continue;
     }
-    auto req = request_headers_.find(key);
-    if (req != request_headers_.end() && req->second == value) continue;  // an echo
+    const std::string* req = RequestHeader(key);
+    if (req && *req == value) continue;  // an echo
     std::erase_if(set_headers_, [&](const HeaderPair& h) { return h.key == key; });
-    set_headers_.push_back({std::move(key), std::move(value)});
+    set_headers_.push_back({std::move(key), value});
   }
   for (const auto& name : mutation.remove_headers()) {
     std::string key = ToLower(name);
-    if (IsProtected(key) || !request_headers_.contains(key)) continue;
+    if (IsProtected(key) || !RequestHeader(key)) continue;
     removed_.push_back(std::move(key));
   }
   if (common.status() == extproc::CommonResponse::CONTINUE_AND_REPLACE &&
@@ -147,8 +154,8 @@ bool ReplyInterpreter::AppendBody(std::string_view data) {
 ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateResponse& imm) {
   int code = imm.status().code();
   if (code < 200 || code > 599) {
-    return Fail("protocol-violation", "EPP immediate response has invalid status " +
-                                          std::to_string(code));
+    return Fail("protocol-violation",
+                "EPP immediate response has invalid status " + std::to_string(code));
   }
   BridgeAnswer a;
   a.outcome = Outcome::kImmediate;
@@ -177,8 +184,7 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
   if (!header_endpoint_.empty() && !ParseEndpointList(header_endpoint_, &from_header, &err)) {
     return Fail("invalid-endpoint", "EPP destination header is invalid: " + err);
   }
-  if (!metadata_endpoint_.empty() &&
-      !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
+  if (!metadata_endpoint_.empty() && !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
     return Fail("invalid-endpoint", "EPP destination metadata is invalid: " + err);
   }
   if (!from_header.empty() && !from_metadata.empty() && from_header != from_metadata) {
@@ -188,6 +194,11 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
   a.outcome = Outcome::kPicked;
   a.status = 200;
   a.endpoints = from_header.empty() ? std::move(from_metadata) : std::move(from_header);
+  if (policy_ != nullptr) {
+    std::string detail;
+    std::string refused = policy_->Check(a.endpoints, request_->subset, &detail);
+    if (!refused.empty()) return Fail(std::move(refused), std::move(detail));
+  }
   a.headers = std::move(set_headers_);
   a.remove_headers = std::move(removed_);
   if (diverged_ || echoed_ != request_->body.size()) {

@@ -9,10 +9,11 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 
 #include "bridge/bridge_answer.h"
 #include "bridge/bridge_request.h"
+#include "common/endpoint_policy.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
 
 namespace eppb {
@@ -23,7 +24,10 @@ class ReplyInterpreter {
  public:
   enum class Step { kNeedMore, kDone };
 
-  ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, size_t max_body_bytes);
+  // `policy` (optional, must outlive the interpreter) restricts the endpoints
+  // a decision may name: its CIDR allowlist and the request's subset hint.
+  ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, size_t max_body_bytes,
+                   const EndpointPolicy* policy = nullptr);
 
   // Feeds one reply. kDone means TakeAnswer() holds the final result (a
   // decision, an immediate response or a protocol failure).
@@ -46,10 +50,12 @@ class ReplyInterpreter {
   void ReadMetadata(const extproc::ProcessingResponse& reply);
   bool AppendBody(std::string_view data);
   Step Finish();
+  // The request's last value of `key`, or nullptr.
+  const std::string* RequestHeader(std::string_view key) const;
 
   std::shared_ptr<const BridgeRequest> request_;
-  std::unordered_map<std::string, std::string> request_headers_;  // last value per key
   size_t max_body_bytes_;
+  const EndpointPolicy* policy_;
   State state_ = State::kAwaitHeaders;
 
   std::string header_endpoint_;    // from the destination header mutation

@@ -51,13 +51,15 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
                        .Add({});
   held_ends_ = &p::BuildCounter()
                     .Name("epp_bridge_held_stream_ends_total")
-                    .Help("Held streams closed, by reason: completed, ttl, capacity, replaced, "
-                          "epp_closed, shutdown")
+                    .Help(
+                        "Held streams closed, by reason: completed, ttl, capacity, replaced, "
+                        "epp_closed, shutdown")
                     .Register(r);
   completion_records_ = &p::BuildCounter()
                              .Name("epp_bridge_completion_records_total")
-                             .Help("Completion records from NGINX, by result: matched, unknown, "
-                                   "duplicate, late, malformed")
+                             .Help(
+                                 "Completion records from NGINX, by result: matched, unknown, "
+                                 "duplicate, late, malformed")
                              .Register(r);
   hangups_ = &p::BuildCounter()
                   .Name("epp_bridge_caller_hangups_total")
@@ -77,6 +79,11 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
                      .Name("epp_bridge_epp_reconnects_total")
                      .Help("EPP channels that became ready again after losing the connection")
                      .Register(r);
+  epp_health_ =
+      &p::BuildGauge()
+           .Name("epp_bridge_epp_health")
+           .Help("The EPP's last grpc.health.v1 answer per target (1 for the current one)")
+           .Register(r);
 }
 
 p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) {
@@ -92,7 +99,14 @@ p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) 
 
 void Metrics::CountAnswer(const BridgeAnswer& a, double seconds) {
   const char* outcome = OutcomeName(a.outcome);
-  Labeled(*requests_, {{"outcome", outcome}}).Increment();
+  const auto slot = static_cast<size_t>(a.outcome);
+  static_assert(static_cast<size_t>(Outcome::kRejected) < kOutcomeCount);
+  p::Counter* count = outcome_counts_[slot].load(std::memory_order_acquire);
+  if (count == nullptr) {
+    count = &requests_->Add({{"outcome", outcome}});
+    outcome_counts_[slot].store(count, std::memory_order_release);
+  }
+  count->Increment();
   switch (a.outcome) {
     case Outcome::kImmediate:
       Labeled(*immediate_, {{"code", std::to_string(a.status)}}).Increment();
@@ -106,10 +120,14 @@ void Metrics::CountAnswer(const BridgeAnswer& a, double seconds) {
     case Outcome::kPicked:
       break;
   }
-  static const p::Histogram::BucketBoundaries kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                       0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                       5,      10,    30};
-  duration_->Add({{"outcome", outcome}}, kBuckets).Observe(seconds);
+  static const p::Histogram::BucketBoundaries kBuckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  p::Histogram* duration = outcome_durations_[slot].load(std::memory_order_acquire);
+  if (duration == nullptr) {
+    duration = &duration_->Add({{"outcome", outcome}}, kBuckets);
+    outcome_durations_[slot].store(duration, std::memory_order_release);
+  }
+  duration->Observe(seconds);
 }
 
 void Metrics::CountHeldStreamEnd(const std::string& reason) {
@@ -128,6 +146,12 @@ void Metrics::SetChannelState(const std::string& target, const std::string& stat
 
 void Metrics::CountReconnect(const std::string& target) {
   Labeled(*reconnects_, {{"target", target}}).Increment();
+}
+
+void Metrics::SetEppHealth(const std::string& target, const std::string& health) {
+  for (const char* s : {"unknown", "serving", "not_serving", "unreachable"}) {
+    epp_health_->Add({{"target", target}, {"health", s}}).Set(health == s ? 1 : 0);
+  }
 }
 
 std::string Metrics::Serialize() const {

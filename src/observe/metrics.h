@@ -9,6 +9,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +21,8 @@
 namespace eppb {
 
 class Metrics {
+  static constexpr size_t kOutcomeCount = 4;  // Outcome's values
+
  public:
   static Metrics& Get();
 
@@ -27,13 +31,14 @@ class Metrics {
   void ObserveBodyBytes(size_t bytes) { body_bytes_->Observe(static_cast<double>(bytes)); }
   prometheus::Gauge& inflight() { return *inflight_; }
   prometheus::Gauge& held_streams() { return *held_streams_; }
-  void CountHeldStreamEnd(const std::string& reason);    // completed, ttl, capacity, ...
+  void CountHeldStreamEnd(const std::string& reason);     // completed, ttl, capacity, ...
   void CountCompletionRecord(const std::string& result);  // matched, unknown, duplicate, ...
   void CountCallerHangup() { hangups_->Increment(); }
   void CountDroppedMutations(int n) { dropped_mutations_->Increment(n); }
   // Channel connectivity, set by the channel monitor.
   void SetChannelState(const std::string& target, const std::string& state);
   void CountReconnect(const std::string& target);
+  void SetEppHealth(const std::string& target, const std::string& health);
 
   std::string Serialize() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -58,8 +63,15 @@ class Metrics {
   prometheus::Counter* dropped_mutations_;
   prometheus::Family<prometheus::Gauge>* channel_state_;
   prometheus::Family<prometheus::Counter>* reconnects_;
+  prometheus::Family<prometheus::Gauge>* epp_health_;
   std::mutex mu_;  // guards the label lookups below (families are thread-safe, caching is not)
   std::unordered_map<std::string, prometheus::Counter*> cache_;
+  // Per outcome, filled on first use (a series appears once it has counted):
+  // the counter and histogram every answer touches, without a label lookup.
+  // Family::Add returns the same series for the same labels, so a race to
+  // fill a slot is harmless.
+  std::array<std::atomic<prometheus::Counter*>, kOutcomeCount> outcome_counts_{};
+  std::array<std::atomic<prometheus::Histogram*>, kOutcomeCount> outcome_durations_{};
 };
 
 }  // namespace eppb

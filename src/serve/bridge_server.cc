@@ -16,8 +16,9 @@ namespace {
 // Validates options into the runtime context; false with *error on a fatal problem.
 bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
   if (o.deadline_ms <= 0 || o.linger_ms < 0 || o.grace_ms < 0 || o.idle_timeout_ms <= 0) {
-    *error = "--deadline-ms and --idle-timeout-ms must be positive, --linger-ms and --grace-ms "
-             "not negative";
+    *error =
+        "--deadline-ms and --idle-timeout-ms must be positive, --linger-ms and --grace-ms "
+        "not negative";
     return false;
   }
   if (o.hold_ttl_ms <= 0 || o.max_held_streams < 1) {
@@ -32,8 +33,9 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
   }
   if (o.max_body_bytes < 1 || o.max_headers < 1 || o.max_header_bytes < 1024 ||
       o.max_inflight < 1) {
-    *error = "--max-body-bytes, --max-headers, --max-inflight must be positive and "
-             "--max-header-bytes at least 1024";
+    *error =
+        "--max-body-bytes, --max-headers, --max-inflight must be positive and "
+        "--max-header-bytes at least 1024";
     return false;
   }
   for (const auto& a : o.allowed_epps) {
@@ -48,6 +50,13 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
       return false;
     }
     ctx->limits.allowed_epps.push_back(*t);
+  }
+  for (const auto& c : o.allowed_endpoint_cidrs) {
+    std::string e;
+    if (!ctx->exchange.endpoints.AddCidr(c, &e)) {
+      *error = "--allowed-endpoint-cidr " + e;
+      return false;
+    }
   }
   ctx->limits.max_body_bytes = o.max_body_bytes;
   ctx->limits.max_header_bytes = o.max_header_bytes;
@@ -65,7 +74,6 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
 
 BridgeServer::BridgeServer(ServeOptions options)
     : options_(std::move(options)), drain_timer_(io_) {}
-
 
 // The one place the server dies: streams first (their callbacks post onto
 // io_), then the workers, then io_ with whatever handlers are still queued.
@@ -97,15 +105,23 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
                "elsewhere needs --allow-non-loopback";
       return nullptr;
     }
-    spdlog::warn("LISTENING ON A NON-LOOPBACK ADDRESS {}: anyone who can reach it can make the "
-                 "bridge call EPPs; restrict it with --allowed-epp and network policy",
-                 o.listen);
+    spdlog::warn(
+        "LISTENING ON A NON-LOOPBACK ADDRESS {}: anyone who can reach it can make the "
+        "bridge call EPPs; restrict it with --allowed-epp and network policy",
+        o.listen);
   }
   if (!ValidateTls(&o.tls, error)) return nullptr;
   std::unique_ptr<BridgeServer> s(new BridgeServer(o));
   if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
   ChannelOptions copts;
   copts.max_targets = o.max_epp_targets;
+  if (o.epp_health_interval_ms < 0) {
+    *error = "--epp-health-interval-ms must be 0 (off) or positive";
+    return nullptr;
+  }
+  copts.health.interval = std::chrono::milliseconds(o.epp_health_interval_ms);
+  copts.health.timeout = std::min(copts.health.interval, std::chrono::milliseconds(1000));
+  copts.health.service = o.epp_health_service;
   copts.max_receive_bytes =
       static_cast<int>(std::min<size_t>(o.max_body_bytes + (1u << 20), size_t{1} << 30));
   s->registry_ = ChannelRegistry::Create(s->options_.tls, copts, error);

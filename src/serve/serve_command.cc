@@ -7,15 +7,16 @@
 
 #include "config/flags.h"
 #include "config/tls_flags.h"
-#include "serve/bridge_server.h"
 #include "observe/logging.h"
+#include "serve/bridge_server.h"
 
 namespace eppb {
 
 namespace asio = boost::asio;
 
 CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
-  auto* cmd = app->add_subcommand("serve", "Run the sidecar: HTTP from NGINX → ext_proc to the EPP");
+  auto* cmd =
+      app->add_subcommand("serve", "Run the sidecar: HTTP from NGINX → ext_proc to the EPP");
   const std::string http = "HTTP side (NGINX → bridge)";
   const std::string epp = "EPP exchange";
   const std::string proc = "Process";
@@ -23,8 +24,7 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddFlag(cmd, "--allow-non-loopback", o->allow_non_loopback,
           "Permit a --listen address outside 127.0.0.0/8 and ::1", http);
   AddOpt(cmd, "--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)", http);
-  AddOpt(cmd, "--max-header-bytes", o->max_header_bytes, "Largest header block (431 above)",
-         http);
+  AddOpt(cmd, "--max-header-bytes", o->max_header_bytes, "Largest header block (431 above)", http);
   AddOpt(cmd, "--max-headers", o->max_headers, "Most request headers (431 above)", http);
   AddOpt(cmd, "--idle-timeout-ms", o->idle_timeout_ms, "Close idle keep-alive connections after",
          http);
@@ -34,13 +34,23 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "empty allows any (403 outside)",
          epp)
       ->delimiter(',');
+  AddOpt(cmd, "--allowed-endpoint-cidr", o->allowed_endpoint_cidrs,
+         "Networks the EPP's chosen endpoints must be in, e.g. 10.0.0.0/8 or fd00::/8; repeat or "
+         "comma-separate; empty allows any (a decision outside is an error)",
+         epp)
+      ->delimiter(',');
   AddOpt(cmd, "--deadline-ms", o->deadline_ms,
          "Deadline for one exchange, first message to decision (504 after)", epp);
   AddOpt(cmd, "--linger-ms", o->linger_ms,
          "After the decision, how long the EPP may take to end the stream", epp);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
-  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept",
+  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept", epp);
+  AddOpt(cmd, "--epp-health-interval-ms", o->epp_health_interval_ms,
+         "How often to ask each EPP's grpc.health.v1 service; NOT_SERVING fails new requests "
+         "at once with 503 (0: never ask)",
          epp);
+  AddOpt(cmd, "--epp-health-service", o->epp_health_service,
+         "Service name sent in those health checks", epp);
   const std::string resp = "Response phase (held streams)";
   AddOpt(cmd, "--completion-socket", o->completion_socket,
          "Unix datagram socket for NGINX's completion records; when set, each picked stream is "

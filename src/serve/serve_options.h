@@ -13,6 +13,7 @@ struct ServeOptions {
   bool allow_non_loopback = false;
   TlsConfig tls;
   std::vector<std::string> allowed_epps;
+  std::vector<std::string> allowed_endpoint_cidrs;  // empty: any endpoint
   int deadline_ms = 30000;
   int linger_ms = 5000;
   size_t chunk_bytes = 64 * 1024;
@@ -21,6 +22,8 @@ struct ServeOptions {
   size_t max_headers = 128;
   size_t max_inflight = 10000;
   size_t max_epp_targets = 64;
+  int epp_health_interval_ms = 5000;  // 0: no health probes
+  std::string epp_health_service = "envoy.service.ext_proc.v3.ExternalProcessor";
   int idle_timeout_ms = 75000;
   std::string completion_socket;  // empty: streams close right after the pick
   int hold_ttl_ms = 600000;

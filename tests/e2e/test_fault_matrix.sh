@@ -25,8 +25,11 @@ start_dev_epp HOLE_PORT --endpoints "$POOL"           # accepts, never answers
 kill -STOP "$SPAWNED_PID"
 STOPPED+=("$SPAWNED_PID")
 start_dev_epp TLS_PORT --endpoints "$POOL" --tls      # TLS; the bridge speaks h2c
+start_dev_epp SICK_PORT --endpoints "$POOL" --health not-serving  # grpc.health.v1 NOT_SERVING
 free_port DEAD_PORT                                   # nothing listens
-start_bridge --deadline-ms "$DEADLINE_MS"
+# The mocks listen on loopback: any other endpoint from the EPP is refused.
+start_bridge --deadline-ms "$DEADLINE_MS" --allowed-endpoint-cidr 127.0.0.0/8 \
+    --epp-health-interval-ms 200
 
 # gateway NAME EPP-PORT: a failure-modes NGINX for that EPP; port in GW_NAME.
 gateway() {
@@ -42,8 +45,9 @@ gateway() {
     done
     fail "gateway $name did not start"
 }
-GW_main="" GW_dead="" GW_hole="" GW_tls=""
+GW_main="" GW_dead="" GW_hole="" GW_tls="" GW_sick=""
 gateway main "$EPP_PORT"
+gateway sick "$SICK_PORT"
 gateway dead "$DEAD_PORT"
 gateway hole "$HOLE_PORT"
 gateway tls "$TLS_PORT"
@@ -121,9 +125,20 @@ row "EPP ends the stream right after the decision (\`close-after-pick\`)" "$GW_m
     -H 'x-dev-epp-fault: close-after-pick'
 row "EPP sheds the request (\`status=429\`)" "$GW_main" 429 immediate -H 'x-dev-epp-fault: status=429'
 row "EPP answers 204 with a body (\`status=204\`)" "$GW_main" 204 immediate -H 'x-dev-epp-fault: status=204'
+row "endpoint outside \`--allowed-endpoint-cidr\` (\`garbage-endpoint=10.0.0.1:8000\`)" "$GW_main" \
+    502 endpoint-not-allowed -H 'x-dev-epp-fault: garbage-endpoint=10.0.0.1:8000'
 row "header and metadata disagree (\`mismatch\`)" "$GW_main" 502 endpoint-mismatch -H 'x-dev-epp-fault: mismatch'
 row "stream closed before a decision (\`close-early\`)" "$GW_main" 502 no-decision -H 'x-dev-epp-fault: close-early'
 row "TLS mismatch (bridge h2c, EPP \`--tls\`)" "$GW_tls" 503 epp-unavailable
+# The first request opens the channel and its first health probe; wait for
+# the answer (probes every 200 ms) before the row.
+ask "$GW_sick" failclose >/dev/null
+for ((i = 0; i < 50; i++)); do
+    [[ "$(ask "$GW_sick" failclose)" == 503\|*epp-not-serving* ]] && break
+    sleep 0.1
+done
+row "EPP reports NOT_SERVING on grpc.health.v1 (\`--health not-serving\`)" "$GW_sick" 503 \
+    epp-not-serving
 
 # The EPP process paused while the bridge's channel to it is up.
 kill -STOP "$EPP_PID"

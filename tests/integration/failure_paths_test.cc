@@ -28,8 +28,8 @@ class FailurePaths : public ::testing::Test {
                          kChatBody);
   }
   void ExpectNothingLeft() {
-    for (int i = 0; i < 300 && (epp_->service().open_streams() > 0 ||
-                                bridge_->context().inflight > 0); ++i) {
+    for (int i = 0;
+         i < 300 && (epp_->service().open_streams() > 0 || bridge_->context().inflight > 0); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_EQ(epp_->service().open_streams().load(), 0);
@@ -130,8 +130,8 @@ TEST(Capacity, OverTheInflightCapIs503) {
   auto bridge = StartBridge(o);
   std::thread slow([&] {
     HttpClient c(bridge->port());
-    auto r = c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=400"}}),
-                    kChatBody);
+    auto r =
+        c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=400"}}), kChatBody);
     EXPECT_EQ(r.status, 200);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
@@ -147,8 +147,8 @@ TEST(Drain, InFlightExchangesFinishThenTheServerStops) {
   auto bridge = StartBridge(Plaintext());
   std::thread slow([&] {
     HttpClient c(bridge->port());
-    auto r = c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=300"}}),
-                    kChatBody);
+    auto r =
+        c.Send("POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "delay=300"}}), kChatBody);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.Header("Connection"), "close");
   });
@@ -158,6 +158,49 @@ TEST(Drain, InFlightExchangesFinishThenTheServerStops) {
   slow.join();
   HttpClient late(bridge->port());
   EXPECT_EQ(late.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 0);
+}
+
+}  // namespace
+}  // namespace eppb::testing
+
+namespace eppb::testing {
+namespace {
+
+// Endpoints the EPP may name: --allowed-endpoint-cidr, and the subset hint.
+TEST(EndpointRestrictions, DecisionsOutsideTheAllowedNetworksOrSubsetAreErrors) {
+  auto epp = StartEpp();
+  auto o = Plaintext();
+  o.allowed_endpoint_cidrs = {"10.0.0.0/8", "fd00::/8"};
+  auto bridge = StartBridge(o);
+  ASSERT_TRUE(epp && bridge);
+  HttpClient client(bridge->port());
+  // The dev-epp names the endpoints of test-epp-endpoint-selection; with a
+  // subset hint, garbage-endpoint makes it ignore the hint (one endpoint).
+  auto send = [&](const std::string& endpoints, std::string subset = "") {
+    Headers extra{{"test-epp-endpoint-selection", endpoints}};
+    if (!subset.empty()) {
+      extra = {{"x-dev-epp-fault", "garbage-endpoint=" + endpoints}, {"X-EPP-Subset", subset}};
+    }
+    return client.Send("POST", "/", EppHeaders(epp->port(), extra), kChatBody);
+  };
+  auto ok = send("10.1.2.3:8000,[fd00::7]:8000");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.Header("X-EPP-Outcome"), "picked");
+  EXPECT_EQ(ok.Header("X-Gateway-Destination-Endpoint"), "10.1.2.3:8000");
+
+  for (const char* outside :
+       {"192.0.2.1:80", "10.1.2.3:8000,169.254.169.254:80", "127.0.0.1:8000", "[2001:db8::1]:80"}) {
+    auto r = send(outside);
+    EXPECT_EQ(r.status, 502) << outside;
+    EXPECT_EQ(r.Header("X-EPP-Outcome"), "error") << outside;
+    EXPECT_EQ(r.Header("X-EPP-Error"), "endpoint-not-allowed") << outside;
+  }
+
+  EXPECT_EQ(send("10.0.0.2:8000", "10.0.0.1:8000, 10.0.0.2").status, 200);
+  auto r = send("10.0.0.3:8000", "10.0.0.1:8000, 10.0.0.2");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.Header("X-EPP-Error"), "endpoint-outside-subset");
+  EXPECT_NE(r.body.find("10.0.0.3:8000"), std::string::npos) << r.body;
 }
 
 }  // namespace

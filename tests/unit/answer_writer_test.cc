@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/write.hpp>
+#include <sstream>
+#include <vector>
+
 namespace eppb {
 namespace {
 
@@ -67,6 +71,32 @@ TEST(AnswerWriter, BodylessStatusesDropTheEppsBody) {
     auto res = RenderAnswer(std::move(imm), 11, true);
     EXPECT_EQ(res.result_int(), static_cast<unsigned>(code));
     EXPECT_TRUE(res.body().empty());
+  }
+}
+
+// The bridge writes RenderHead's text and the body itself; the bytes must be
+// what Beast's serializer would have written.
+TEST(AnswerWriter, RenderHeadMatchesBeastsSerializer) {
+  std::vector<HttpResponse> cases;
+  BridgeAnswer pick;
+  pick.outcome = Outcome::kPicked;
+  pick.status = 200;
+  pick.endpoints = {{"10.0.0.1", 8000, false}};
+  pick.headers = {{"x-gateway-model-name", "llama"}};
+  cases.push_back(RenderAnswer(std::move(pick), 11, true));
+  cases.push_back(RenderAnswer(BridgeAnswer::Error(503, "epp-unavailable", "down"), 10, false));
+  cases.push_back(RenderAnswer(BridgeAnswer::Error(503, "epp-unavailable", "down"), 10, true));
+  BridgeAnswer odd;
+  odd.outcome = Outcome::kImmediate;
+  odd.status = 599;  // no reason phrase known
+  odd.body = "x";
+  cases.push_back(RenderAnswer(std::move(odd), 11, true));
+  for (const auto& res : cases) {
+    std::ostringstream beast;
+    beast << res;
+    std::string head;
+    RenderHead(res, &head);
+    EXPECT_EQ(head + res.body(), beast.str());
   }
 }
 

@@ -7,7 +7,9 @@ namespace {
 
 std::shared_ptr<const BridgeRequest> Request(std::string body) {
   auto r = std::make_shared<BridgeRequest>();
-  r->headers = {{":method", "POST"}, {":path", "/v1/completions"}, {"x-request-id", "r1"},
+  r->headers = {{":method", "POST"},
+                {":path", "/v1/completions"},
+                {"x-request-id", "r1"},
                 {"content-type", "application/json"}};
   r->body = std::move(body);
   return r;
@@ -38,7 +40,9 @@ extproc::ProcessingResponse HeadersReply(const std::string& endpoint, bool metad
 
 extproc::ProcessingResponse BodyChunk(const std::string& data, bool eos) {
   extproc::ProcessingResponse r;
-  auto* s = r.mutable_request_body()->mutable_response()->mutable_body_mutation()
+  auto* s = r.mutable_request_body()
+                ->mutable_response()
+                ->mutable_body_mutation()
                 ->mutable_streamed_response();
   s->set_body(data);
   s->set_end_of_stream(eos);
@@ -96,8 +100,8 @@ TEST(ReplyInterpreter, HeaderAndMetadataMustAgree) {
   ReplyInterpreter in(Request(""), 1 << 20);
   auto r = HeadersReply("10.0.0.1:8000");
   auto& lb = (*r.mutable_dynamic_metadata()->mutable_fields())["envoy.lb"];
-  (*lb.mutable_struct_value()->mutable_fields())["x-gateway-destination-endpoint"]
-      .set_string_value("10.0.0.9:8000");
+  (*lb.mutable_struct_value()->mutable_fields())["x-gateway-destination-endpoint"].set_string_value(
+      "10.0.0.9:8000");
   in.OnReply(r);
   auto a = in.TakeAnswer();
   EXPECT_EQ(a.outcome, Outcome::kError);
@@ -110,8 +114,8 @@ TEST(ReplyInterpreter, MetadataAloneIsEnough) {
   extproc::ProcessingResponse r;
   r.mutable_request_headers();
   auto& lb = (*r.mutable_dynamic_metadata()->mutable_fields())["envoy.lb"];
-  (*lb.mutable_struct_value()->mutable_fields())["x-gateway-destination-endpoint"]
-      .set_string_value("[fd00::5]:9000");
+  (*lb.mutable_struct_value()->mutable_fields())["x-gateway-destination-endpoint"].set_string_value(
+      "[fd00::5]:9000");
   in.OnReply(r);
   auto a = in.TakeAnswer();
   ASSERT_EQ(a.outcome, Outcome::kPicked);
@@ -210,6 +214,42 @@ TEST(ReplyInterpreter, TruncatedEchoIsAMutation) {
   auto a = in.TakeAnswer();
   EXPECT_TRUE(a.body_mutated);
   EXPECT_EQ(a.body, "abc");
+}
+
+}  // namespace
+}  // namespace eppb
+
+namespace eppb {
+namespace {
+
+TEST(ReplyInterpreter, DecisionOutsideTheSubsetHintIsAnError) {
+  auto r = std::make_shared<BridgeRequest>(*Request("x"));
+  r->subset = {"10.0.0.1:8000", "10.0.0.2:8000"};
+  EndpointPolicy policy;
+  ReplyInterpreter in(r, 1 << 20, &policy);
+  in.OnReply(HeadersReply("10.0.0.3:8000"));
+  ASSERT_EQ(in.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  auto a = in.TakeAnswer();
+  EXPECT_EQ(a.outcome, Outcome::kError);
+  EXPECT_EQ(a.status, 502);
+  EXPECT_EQ(a.error_reason, "endpoint-outside-subset");
+}
+
+TEST(ReplyInterpreter, DecisionOutsideTheCidrAllowlistIsAnError) {
+  EndpointPolicy policy;
+  std::string error;
+  ASSERT_TRUE(policy.AddCidr("10.0.0.0/8", &error));
+  ReplyInterpreter ok(Request("x"), 1 << 20, &policy);
+  ok.OnReply(HeadersReply("10.0.0.3:8000"));
+  ASSERT_EQ(ok.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  EXPECT_EQ(ok.TakeAnswer().outcome, Outcome::kPicked);
+
+  ReplyInterpreter bad(Request("x"), 1 << 20, &policy);
+  bad.OnReply(HeadersReply("10.0.0.3:8000,169.254.169.254:80"));
+  ASSERT_EQ(bad.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  auto a = bad.TakeAnswer();
+  EXPECT_EQ(a.outcome, Outcome::kError);
+  EXPECT_EQ(a.error_reason, "endpoint-not-allowed");
 }
 
 }  // namespace

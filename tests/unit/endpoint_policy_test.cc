@@ -1,0 +1,79 @@
+#include "common/endpoint_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace eppb {
+namespace {
+
+std::vector<Endpoint> List(std::string_view s) {
+  std::vector<Endpoint> out;
+  std::string error;
+  EXPECT_TRUE(ParseEndpointList(s, &out, &error)) << error;
+  return out;
+}
+
+TEST(EndpointPolicy, NoRulesAllowAnything) {
+  EndpointPolicy p;
+  std::string detail;
+  EXPECT_FALSE(p.restricts());
+  EXPECT_EQ(p.Check(List("8.8.8.8:80,[2001:db8::1]:443"), {}, &detail), "");
+}
+
+TEST(EndpointPolicy, CidrAllowlistCoversEveryEntry) {
+  EndpointPolicy p;
+  std::string error;
+  ASSERT_TRUE(p.AddCidr("10.0.0.0/8", &error)) << error;
+  ASSERT_TRUE(p.AddCidr("fd00::/8", &error)) << error;
+  ASSERT_TRUE(p.AddCidr("192.168.1.7", &error)) << error;  // a single host
+  std::string detail;
+  EXPECT_EQ(p.Check(List("10.1.2.3:8000,[fd12::5]:8000,192.168.1.7:80"), {}, &detail), "");
+  EXPECT_EQ(p.Check(List("[::ffff:10.9.9.9]:8000"), {}, &detail), "");  // v4-mapped
+  EXPECT_EQ(p.Check(List("10.1.2.3:8000,192.168.1.8:80"), {}, &detail), "endpoint-not-allowed");
+  EXPECT_NE(detail.find("192.168.1.8:80"), std::string::npos) << detail;
+  EXPECT_EQ(p.Check(List("11.0.0.1:80"), {}, &detail), "endpoint-not-allowed");
+  EXPECT_EQ(p.Check(List("[fe80::1]:80"), {}, &detail), "endpoint-not-allowed");
+  EXPECT_EQ(p.Check(List("127.0.0.1:80"), {}, &detail), "endpoint-not-allowed");
+}
+
+TEST(EndpointPolicy, CidrHostBitsAreMasked) {
+  EndpointPolicy p;
+  std::string error;
+  ASSERT_TRUE(p.AddCidr("10.1.2.3/16", &error)) << error;
+  std::string detail;
+  EXPECT_EQ(p.Check(List("10.1.200.1:80"), {}, &detail), "");
+  EXPECT_EQ(p.Check(List("10.2.0.1:80"), {}, &detail), "endpoint-not-allowed");
+}
+
+TEST(EndpointPolicy, GarbledCidrsAreRefused) {
+  for (const char* bad : {"", "10.0.0.0/33", "10.0.0/8", "host.example/8", "fd00::/129",
+                          "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0.0 /8", "::1/x"}) {
+    EndpointPolicy p;
+    std::string error;
+    EXPECT_FALSE(p.AddCidr(bad, &error)) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+TEST(EndpointPolicy, SubsetHintBindsTheDecision) {
+  EndpointPolicy p;
+  std::string detail;
+  std::vector<std::string> subset = {"10.0.0.1:8000", "10.0.0.2", "[fd00::1]:9000"};
+  EXPECT_EQ(p.Check(List("10.0.0.1:8000"), subset, &detail), "");
+  EXPECT_EQ(p.Check(List("10.0.0.2:1234,[fd00:0::1]:9000"), subset, &detail), "");
+  EXPECT_EQ(p.Check(List("10.0.0.1:8001"), subset, &detail), "endpoint-outside-subset");
+  EXPECT_EQ(p.Check(List("10.0.0.2:80,10.0.0.3:80"), subset, &detail), "endpoint-outside-subset");
+  EXPECT_NE(detail.find("10.0.0.3:80"), std::string::npos) << detail;
+  // Entries sent as one comma-separated value count the same.
+  EXPECT_EQ(p.Check(List("10.0.0.4:80"), {"10.0.0.3:80,10.0.0.4"}, &detail), "");
+}
+
+TEST(EndpointPolicy, CidrIsCheckedBeforeSubset) {
+  EndpointPolicy p;
+  std::string error;
+  ASSERT_TRUE(p.AddCidr("10.0.0.0/24", &error));
+  std::string detail;
+  EXPECT_EQ(p.Check(List("10.0.1.1:80"), {"10.0.1.1"}, &detail), "endpoint-not-allowed");
+}
+
+}  // namespace
+}  // namespace eppb
