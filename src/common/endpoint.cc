@@ -35,6 +35,37 @@ bool ForEachItem(std::string_view s, std::string* error, Fn fn) {
   return true;
 }
 
+// The common case without allocation: a dotted quad exactly as inet_pton
+// accepts it (four decimal octets up to 255, no leading zeros), which is
+// also its canonical text. Anything made only of digits and dots that fails
+// here is no address at all.
+bool IsDottedQuad(std::string_view s) {
+  int octets = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    unsigned v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 4) {
+      v = v * 10 + static_cast<unsigned>(s[i] - '0');
+      ++i;
+    }
+    size_t digits = i - start;
+    if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[start] == '0')) return false;
+    if (++octets > 4) return false;
+    if (i == s.size()) break;
+    if (s[i] != '.' || i + 1 == s.size()) return false;
+    ++i;
+  }
+  return octets == 4;
+}
+
+bool OnlyDigitsAndDots(std::string_view s) {
+  for (char c : s) {
+    if ((c < '0' || c > '9') && c != '.') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string Endpoint::ToString() const {
@@ -60,6 +91,11 @@ std::optional<uint16_t> ParsePort(std::string_view s) {
 std::optional<std::string> ParseIpLiteral(std::string_view s, bool* is_v6) {
   if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
   if (s.empty() || s.size() > 64 || s.find('%') != std::string_view::npos) return std::nullopt;
+  if (OnlyDigitsAndDots(s)) {
+    if (!IsDottedQuad(s)) return std::nullopt;
+    *is_v6 = false;
+    return std::string(s);
+  }
   if (HasControlBytes(s)) return std::nullopt;
   boost::system::error_code ec;
   auto addr = boost::asio::ip::make_address(std::string(s), ec);
