@@ -48,4 +48,28 @@ HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
   return res;
 }
 
+void RenderHead(const HttpResponse& res, std::string* out) {
+  out->clear();
+  unsigned v = res.version();
+  out->append("HTTP/");
+  out->push_back(static_cast<char>('0' + v / 10 % 10));
+  out->push_back('.');
+  out->push_back(static_cast<char>('0' + v % 10));
+  out->push_back(' ');
+  unsigned code = res.result_int();
+  out->push_back(static_cast<char>('0' + code / 100 % 10));
+  out->push_back(static_cast<char>('0' + code / 10 % 10));
+  out->push_back(static_cast<char>('0' + code % 10));
+  out->push_back(' ');
+  out->append(res.reason());
+  out->append("\r\n");
+  for (const auto& f : res) {
+    out->append(f.name_string());
+    out->append(": ");
+    out->append(f.value());
+    out->append("\r\n");
+  }
+  out->append("\r\n");
+}
+
 }  // namespace eppb

@@ -1,7 +1,8 @@
 #include "http/request_translator.h"
 
+#include <algorithm>
 #include <random>
-#include <set>
+#include <vector>
 
 #include "common/endpoint.h"
 #include "common/header_rules.h"
@@ -11,36 +12,52 @@ namespace {
 
 namespace http = boost::beast::http;
 
-// Returns the single value of a control header; more than one is an error.
-bool SingleValue(const RequestTranslator::HttpRequest& req, std::string_view name,
-                 std::optional<std::string>* out) {
-  auto range = req.equal_range(name);
-  int n = 0;
-  for (auto it = range.first; it != range.second; ++it) {
-    if (++n > 1) return false;
-    *out = std::string(it->value());
+// Adds the comma-separated tokens of one Connection header, lower-cased.
+void AddConnectionTokens(std::string_view v, std::vector<std::string>* tokens) {
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string_view::npos) comma = v.size();
+    std::string_view tok = v.substr(start, comma - start);
+    while (!tok.empty() && tok.front() == ' ') tok.remove_prefix(1);
+    while (!tok.empty() && tok.back() == ' ') tok.remove_suffix(1);
+    if (!tok.empty()) tokens->push_back(ToLower(tok));
+    start = comma + 1;
   }
-  return true;
 }
 
-std::set<std::string, std::less<>> ConnectionTokens(const RequestTranslator::HttpRequest& req) {
-  std::set<std::string, std::less<>> tokens;
-  for (auto it = req.find(http::field::connection); it != req.end() && it->name() ==
-       http::field::connection; ++it) {
-    std::string_view v = it->value();
-    size_t start = 0;
-    while (start <= v.size()) {
-      size_t comma = v.find(',', start);
-      if (comma == std::string_view::npos) comma = v.size();
-      std::string_view tok = v.substr(start, comma - start);
-      while (!tok.empty() && tok.front() == ' ') tok.remove_prefix(1);
-      while (!tok.empty() && tok.back() == ' ') tok.remove_suffix(1);
-      if (!tok.empty()) tokens.insert(ToLower(tok));
-      start = comma + 1;
+// The single-valued headers the bridge reads (X-EPP-*, X-Request-Id).
+struct ControlHeaders {
+  std::optional<std::string> host, port, method, path, authority, scheme, subset, request_id;
+  bool duplicate = false;  // one of them appeared more than once
+
+  void Take(std::optional<std::string>* slot, std::string_view value) {
+    if (*slot) {
+      duplicate = true;
+    } else {
+      slot->emplace(value);
     }
   }
-  return tokens;
-}
+  // `lower` is a control header ("x-epp-*"); unknown ones are dropped.
+  void Read(std::string_view lower, std::string_view value) {
+    std::string_view n = lower.substr(6);
+    if (n == "host") {
+      Take(&host, value);
+    } else if (n == "port") {
+      Take(&port, value);
+    } else if (n == "method") {
+      Take(&method, value);
+    } else if (n == "path") {
+      Take(&path, value);
+    } else if (n == "authority") {
+      Take(&authority, value);
+    } else if (n == "scheme") {
+      Take(&scheme, value);
+    } else if (n == "subset") {
+      Take(&subset, value);
+    }
+  }
+};
 
 }  // namespace
 
@@ -65,15 +82,34 @@ bool RequestTranslator::Allowed(const EppTarget& t) const {
 }
 
 RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
-  std::optional<std::string> host, port, method, path, authority, scheme, subset, request_id;
-  if (!SingleValue(req, "x-epp-host", &host) || !SingleValue(req, "x-epp-port", &port) ||
-      !SingleValue(req, "x-epp-method", &method) || !SingleValue(req, "x-epp-path", &path) ||
-      !SingleValue(req, "x-epp-authority", &authority) ||
-      !SingleValue(req, "x-epp-scheme", &scheme) || !SingleValue(req, "x-epp-subset", &subset) ||
-      !SingleValue(req, "x-request-id", &request_id)) {
+  // One pass over the fields: the control headers, the Connection tokens and
+  // the headers to forward (those the tokens name are dropped afterwards).
+  ControlHeaders c;
+  std::optional<std::string_view> host_header;
+  std::vector<std::string> hop;
+  std::vector<HeaderPair> forward;
+  size_t count = 0;
+  for (const auto& f : req) {
+    ++count;
+    std::string key = ToLower(f.name_string());
+    std::string_view value = f.value();
+    if (IsControlHeader(key)) {
+      c.Read(key, value);
+    } else if (key == "x-request-id") {
+      c.Take(&c.request_id, value);
+    } else if (key == "host") {
+      if (!host_header) host_header = value;
+    } else if (key == "connection") {
+      AddConnectionTokens(value, &hop);
+    } else if (!IsHopByHop(key)) {
+      forward.push_back({std::move(key), std::string(value)});
+    }
+  }
+  if (c.duplicate) {
     return BridgeAnswer::Rejected(400, "duplicate-control-header",
                                   "X-EPP-* and X-Request-Id headers may appear only once");
   }
+  const auto& [host, port, method, path, authority, scheme, subset, request_id, dup] = c;
   if (!host || host->empty()) {
     return BridgeAnswer::Rejected(400, "missing-epp-host", "missing X-EPP-Host header");
   }
@@ -87,8 +123,6 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
     return BridgeAnswer::Rejected(403, "epp-not-allowed",
                                   "EPP " + target->Key() + " is not in the allowed list");
   }
-
-  size_t count = std::distance(req.begin(), req.end());
   if (count > limits_.max_headers) {
     return BridgeAnswer::Rejected(431, "too-many-headers", "too many request headers");
   }
@@ -125,23 +159,22 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
     return BridgeAnswer::Rejected(400, "invalid-path", "X-EPP-Path must start with '/'");
   }
 
+  if (!hop.empty()) {
+    std::erase_if(forward, [&](const HeaderPair& h) {
+      return std::find(hop.begin(), hop.end(), h.key) != hop.end();
+    });
+  }
   // Pseudo-headers first, as an HTTP/2 data plane sends them.
+  out.headers.reserve(forward.size() + 6);
   out.headers.push_back({":method", method ? *method : std::string(req.method_string())});
   if (path) out.headers.push_back({":path", *path});
-  std::string auth = authority ? *authority : std::string(req[http::field::host]);
-  if (!auth.empty()) out.headers.push_back({":authority", auth});
+  std::string auth = authority ? *authority : std::string(host_header.value_or(""));
+  if (!auth.empty()) out.headers.push_back({":authority", std::move(auth)});
   out.headers.push_back({":scheme", scheme ? *scheme : "http"});
-
-  auto hop = ConnectionTokens(req);
   bool has_length = false;
-  for (const auto& f : req) {
-    std::string key = ToLower(f.name_string());
-    if (IsHopByHop(key) || IsControlHeader(key) || key == "host" || key == "x-request-id" ||
-        hop.contains(key)) {
-      continue;
-    }
-    if (key == "content-length") has_length = true;
-    out.headers.push_back({std::move(key), std::string(f.value())});
+  for (auto& h : forward) {
+    if (h.key == "content-length") has_length = true;
+    out.headers.push_back(std::move(h));
   }
   out.request_id = request_id && !request_id->empty() && IsValidHeaderValue(*request_id)
                        ? *request_id

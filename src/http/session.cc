@@ -1,16 +1,15 @@
 #include "http/session.h"
 
 #include <fmt/format.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <cerrno>
 
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -37,12 +36,10 @@ void Session::DoRead() {
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(ctx_->limits.max_header_bytes));
   parser_->body_limit(ctx_->limits.max_body_bytes);
-  stream_.expires_after(buffer_.size() > 0 ? ctx_->limits.read_timeout
-                                           : ctx_->limits.idle_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](boost::beast::error_code ec, size_t) {
-                     self->OnRead(ec);
-                   });
+  stream_.expires_after(buffer_.size() > 0 ? ctx_->limits.read_timeout : ctx_->limits.idle_timeout);
+  http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](boost::beast::error_code ec, size_t) { self->OnRead(ec); });
 }
 
 void Session::OnRead(boost::beast::error_code ec) {
@@ -57,10 +54,9 @@ void Session::OnRead(boost::beast::error_code ec) {
   trace_id_.clear();
   if (ec == http::error::body_limit) {
     linger_ = true;
-    return Write(BridgeAnswer::Rejected(413, "body-too-large",
-                                        "request body over " +
-                                            std::to_string(ctx_->limits.max_body_bytes) +
-                                            " bytes"),
+    return Write(BridgeAnswer::Rejected(
+                     413, "body-too-large",
+                     "request body over " + std::to_string(ctx_->limits.max_body_bytes) + " bytes"),
                  false);
   }
   if (ec == http::error::header_limit) {
@@ -120,8 +116,8 @@ void Session::WatchForHangup() {
           // Readiness alone is not a hang-up: an edge-triggered wake-up can be
           // left over from bytes the request read already took. Peek to tell.
           char b;
-          ssize_t n = ::recv(self->stream_.socket().native_handle(), &b, 1,
-                             MSG_PEEK | MSG_DONTWAIT);
+          ssize_t n =
+              ::recv(self->stream_.socket().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
           if (n > 0) return;  // pipelined bytes: the caller is still there
           if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
             return self->WatchForHangup();  // spurious: keep watching
@@ -149,26 +145,41 @@ void Session::OnAnswer(BridgeAnswer answer) {
 void Session::Account(const BridgeAnswer& a) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   Metrics::Get().CountAnswer(a, seconds);
+  // A pick is logged at debug only: skip building the line when it is off.
+  if (a.outcome == Outcome::kPicked && !spdlog::should_log(spdlog::level::debug)) return;
   std::string status = std::to_string(a.status);
   std::string latency = fmt::format("{:.3f}", seconds * 1000);
   const char* outcome = OutcomeName(a.outcome);
   switch (a.outcome) {
     case Outcome::kPicked:
       LogEvent(spdlog::level::debug, "request",
-               {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
-                {"status", status}, {"endpoint", a.endpoints.front().ToString()},
-                {"latency_ms", latency}, {"trace_id", trace_id_}});
+               {{"request_id", request_id_},
+                {"epp", epp_},
+                {"outcome", outcome},
+                {"status", status},
+                {"endpoint", a.endpoints.front().ToString()},
+                {"latency_ms", latency},
+                {"trace_id", trace_id_}});
       break;
     case Outcome::kImmediate:
       LogEventLimited(spdlog::level::info, "request",
-                      {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
-                       {"status", status}, {"latency_ms", latency}, {"trace_id", trace_id_}});
+                      {{"request_id", request_id_},
+                       {"epp", epp_},
+                       {"outcome", outcome},
+                       {"status", status},
+                       {"latency_ms", latency},
+                       {"trace_id", trace_id_}});
       break;
     default:
       LogEventLimited(spdlog::level::warn, "request",
-                      {{"request_id", request_id_}, {"epp", epp_}, {"outcome", outcome},
-                       {"status", status}, {"reason", a.error_reason}, {"detail", a.body},
-                       {"latency_ms", latency}, {"trace_id", trace_id_}});
+                      {{"request_id", request_id_},
+                       {"epp", epp_},
+                       {"outcome", outcome},
+                       {"status", status},
+                       {"reason", a.error_reason},
+                       {"detail", a.body},
+                       {"latency_ms", latency},
+                       {"trace_id", trace_id_}});
   }
 }
 
@@ -177,16 +188,20 @@ void Session::Write(BridgeAnswer answer, bool keep_alive) {
   state_ = State::kWriting;
   ++generation_;
   keep_alive = keep_alive && !ctx_->draining.load();
-  response_ = std::make_shared<HttpResponse>(RenderAnswer(std::move(answer), version_, keep_alive));
+  // One gathered write: the rendered head, then the body as it is.
+  HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
+  RenderHead(res, &head_);
+  body_ = std::move(res.body());
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
   stream_.expires_after(ctx_->limits.read_timeout);
-  http::async_write(stream_, *response_,
+  asio::async_write(stream_, buffers,
                     [self = shared_from_this(), keep_alive](boost::beast::error_code ec, size_t) {
                       self->OnWrite(keep_alive, ec);
                     });
 }
 
 void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {
-  response_.reset();
+  body_.clear();  // head_ keeps its capacity for the next answer
   if (!ec && linger_) return Linger();
   if (ec || !keep_alive) return Close();
   DoRead();

@@ -4,15 +4,16 @@
 // that hangs up cancels the EPP stream at once.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <array>
-#include <memory>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "bridge/exchange.h"
 #include "http/answer_writer.h"
@@ -54,13 +55,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   ServerContext* ctx_;
   std::shared_ptr<Exchange> exchange_;
-  std::shared_ptr<HttpResponse> response_;  // alive while being written
+  std::string head_, body_;  // the answer being written
   unsigned version_ = 11;
   bool keep_alive_ = true;
   std::chrono::steady_clock::time_point start_;
   std::string request_id_, epp_, trace_id_;  // for the request's log line
-  bool linger_ = false;       // the request was not read to its end
-  size_t lingered_ = 0;       // bytes dropped while lingering
+  bool linger_ = false;                      // the request was not read to its end
+  size_t lingered_ = 0;                      // bytes dropped while lingering
   std::array<char, 16384> discard_;
   uint64_t generation_ = 0;  // bumps per request; stale hang-up watches are ignored
   State state_ = State::kReading;
