@@ -182,7 +182,7 @@ void Exchange::HandleComplete(const CompletionRecord& record) {
     auto& lb = (*msg.mutable_metadata_context()->mutable_filter_metadata())[kLbNamespace];
     (*lb.mutable_fields())[kServedKey].set_string_value(record.served->ToString());
   }
-  stream_->Send(std::move(msg));
+  stream_->SendLast(std::move(msg));  // CloseGracefully's Close() is then a no-op
   CloseGracefully("completed");
 }
 

@@ -36,6 +36,8 @@ class ExtProcStream {
   virtual void Send(extproc::ProcessingRequest message) = 0;
   // Half-closes after the queued messages are written; the EPP ends the stream.
   virtual void Close() = 0;
+  // Send, then Close: the message carries the half-close (one write, not two).
+  virtual void SendLast(extproc::ProcessingRequest message) = 0;
   // Ends the stream at once (RST_STREAM); queued messages are dropped.
   virtual void Cancel() = 0;
 };

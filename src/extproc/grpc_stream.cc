@@ -12,6 +12,9 @@ std::shared_ptr<GrpcStream> GrpcStream::Start(extproc::ExternalProcessor::Stub* 
   std::shared_ptr<GrpcStream> s(new GrpcStream(std::move(callbacks), std::move(on_end)));
   s->self_ = s;
   s->context_.set_deadline(std::chrono::system_clock::now() + max_lifetime);
+  // The call's headers go out with the first message (the bridge always
+  // writes at once), not in a write of their own.
+  s->context_.set_initial_metadata_corked(true);
   stub->async()->Process(&s->context_, s.get());
   s->AddHold();
   s->StartRead(&s->reply_);
@@ -29,6 +32,15 @@ void GrpcStream::Send(extproc::ProcessingRequest message) {
 void GrpcStream::Close() {
   std::lock_guard lock(mu_);
   if (hold_released_) return;
+  close_wanted_ = true;
+  if (!writing_) StartNextLocked();
+  ReleaseHoldLocked();
+}
+
+void GrpcStream::SendLast(extproc::ProcessingRequest message) {
+  std::lock_guard lock(mu_);
+  if (hold_released_ || close_wanted_) return;
+  queue_.push_back(std::move(message));
   close_wanted_ = true;
   if (!writing_) StartNextLocked();
   ReleaseHoldLocked();
@@ -56,7 +68,12 @@ void GrpcStream::Cancel() {
 void GrpcStream::StartNextLocked() {
   if (!queue_.empty()) {
     writing_ = true;
-    StartWrite(&queue_.front());
+    if (close_wanted_ && !half_closed_ && queue_.size() == 1) {
+      half_closed_ = true;  // the last message carries the half-close
+      StartWriteLast(&queue_.front(), grpc::WriteOptions());
+    } else {
+      StartWrite(&queue_.front());
+    }
   } else if (close_wanted_ && !half_closed_) {
     writing_ = true;
     half_closed_ = true;

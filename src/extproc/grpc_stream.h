@@ -32,6 +32,7 @@ class GrpcStream final
 
   void Send(extproc::ProcessingRequest message) override;
   void Close() override;
+  void SendLast(extproc::ProcessingRequest message) override;
   void Cancel() override;
 
   void OnWriteDone(bool ok) override;
