@@ -295,7 +295,8 @@ if wants prompt; then
         done
         R="$(median "${rv[@]}")" D="$(median "${dv[@]}")" B="$(median "${bv[@]}")"
         A="$(awk -v b="$B" -v d="$D" 'BEGIN{printf "%.3f", b-d}')"
-        Q="$(ratio "$A" "$R")"
+        # A bridge no slower than pick (a negative difference, within the noise) adds 0.
+        Q="$(ratio "$(awk -v a="$A" 'BEGIN{printf "%.3f", (a < 0 ? 0 : a)}')" "$R")"
         printf '  %-10s %12s %12s %12s %12s %8s\n' "$c" "$R" "$D" "$B" "$A" "$Q"
         PR_R[$c]="$R" PR_D[$c]="$D" PR_B[$c]="$B" PR_A[$c]="$A" PR_Q[$c]="$Q"
         if [[ -z "$best" ]] || awk -v b="$B" -v m="$best_ms" 'BEGIN{exit !(b<m)}'; then
