@@ -180,9 +180,12 @@ void ChannelMonitor::Run() {
       }
       cq_.Shutdown();
     }
-    if (raw == &stop_alarm_) continue;
+    if (raw == &stop_alarm_ || shut_down) continue;
+    // Watch() arms a new channel's first events under mu_; taking it here
+    // orders that set-up before this thread touches the channel (the
+    // completion queue already does, in a way race detectors cannot see).
+    std::lock_guard lock(mu_);
     auto* tag = static_cast<Tag*>(raw);
-    if (shut_down) continue;
     switch (tag->kind) {
       case Tag::kState:
         OnStateChange(tag->w);
