@@ -30,8 +30,16 @@ const char* StateName(grpc_connectivity_state s) {
 EppHealth FromProbe(const grpc::Status& status, const health::HealthCheckResponse& reply) {
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
-      return reply.status() == health::HealthCheckResponse::SERVING ? EppHealth::kServing
-                                                                    : EppHealth::kNotServing;
+      // Only an explicit NOT_SERVING refuses traffic: UNKNOWN and
+      // SERVICE_UNKNOWN (GIE's answer for a name it does not know) say nothing.
+      switch (reply.status()) {
+        case health::HealthCheckResponse::SERVING:
+          return EppHealth::kServing;
+        case health::HealthCheckResponse::NOT_SERVING:
+          return EppHealth::kNotServing;
+        default:
+          return EppHealth::kUnknown;
+      }
     case grpc::StatusCode::UNIMPLEMENTED:  // no health service: nothing to go by
       return EppHealth::kUnknown;
     case grpc::StatusCode::NOT_FOUND:  // the service name is unknown to it

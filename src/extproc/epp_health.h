@@ -8,9 +8,9 @@
 namespace eppb {
 
 enum class EppHealth {
-  kUnknown,      // not probed yet, probing off, or the EPP has no health service
+  kUnknown,      // not probed yet, probing off, no health service, or the name unknown to it
   kServing,      // SERVING
-  kNotServing,   // NOT_SERVING (or SERVICE_UNKNOWN for the probed name): refuse at once
+  kNotServing,   // NOT_SERVING: refuse at once
   kUnreachable,  // the probe failed in transport; connectivity decides, not health
 };
 

@@ -78,5 +78,24 @@ TEST(EppHealth, EppWithoutHealthServiceIsUsed) {
   EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
 }
 
+// A health service that does not know the probed name (NOT_FOUND, or
+// SERVICE_UNKNOWN from GIE's EPP) says nothing about serving: traffic flows.
+TEST(EppHealth, UnknownServiceNameIsNotARefusal) {
+  DevEppOptions eo;
+  eo.health = "not-serving";  // only for the names the dev-epp registers
+  auto epp = StartEpp(eo);
+  auto o = Plaintext();
+  o.epp_health_interval_ms = 100;
+  o.epp_health_service = "no.such.Service";
+  auto bridge = StartBridge(o);
+  ASSERT_TRUE(epp && bridge);
+  HttpClient client(bridge->port());
+  const std::string target = "127.0.0.1:" + std::to_string(epp->port());
+  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
+  EXPECT_TRUE(MetricShows("epp_bridge_epp_health{health=\"unknown\",target=\"" + target + "\"} 1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
+}
+
 }  // namespace
 }  // namespace eppb::testing
