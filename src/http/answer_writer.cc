@@ -39,11 +39,17 @@ HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
       a.body += '\n';
       break;
   }
-  // 1xx, 204 and 304 carry no body (an EPP may still send one); Beast's
-  // prepare_payload would refuse it.
+  // 1xx, 204 and 304 carry no body (an EPP may still send one) and no
+  // framing headers (RFC 9110 §8.6, §6.4.1); Beast's prepare_payload would
+  // refuse the body and add Content-Length: 0.
   bool bodyless = a.status < 200 || a.status == 204 || a.status == 304;
-  if (!bodyless) res.body() = std::move(a.body);
   res.keep_alive(keep_alive);
+  if (bodyless) {
+    res.erase(http::field::content_length);
+    res.erase(http::field::transfer_encoding);
+    return res;
+  }
+  res.body() = std::move(a.body);
   res.prepare_payload();
   return res;
 }

@@ -71,6 +71,9 @@ TEST(AnswerWriter, BodylessStatusesDropTheEppsBody) {
     auto res = RenderAnswer(std::move(imm), 11, true);
     EXPECT_EQ(res.result_int(), static_cast<unsigned>(code));
     EXPECT_TRUE(res.body().empty());
+    // RFC 9110: no Content-Length on a 204, none that would describe a body on a 304.
+    EXPECT_EQ(res.count(boost::beast::http::field::content_length), 0u) << code;
+    EXPECT_EQ(res.count(boost::beast::http::field::transfer_encoding), 0u) << code;
   }
 }
 
