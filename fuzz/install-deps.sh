@@ -9,16 +9,4 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 packages=(clang libclang-rt-dev)
 # Debian 12 ships the runtimes as libclang-rt-14-dev (pulled in by clang-14).
 if ! apt-cache show libclang-rt-dev >/dev/null 2>&1; then packages=(clang); fi
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-echo "installing: ${missing[*]}"
-sudo=""
-[[ $(id -u) -eq 0 ]] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+exec "$here/../scripts/apt-install.sh" "${packages[@]}"

@@ -15,23 +15,7 @@ go_ok() {
     [[ "$(printf '%s\n1.26\n' "$v" | sort -V | head -n 1)" == 1.26 ]]
 }
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    echo "installing: ${missing[*]}"
-    sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-        $sudo chmod +x /usr/sbin/policy-rc.d
-        trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "${BASH_SOURCE[0]}")/../../scripts/apt-install.sh" "${packages[@]}"
 if ! go_ok; then
     echo "tests/interop needs Go >= 1.26 on PATH (found: $(go version 2>/dev/null || echo none))" >&2
     exit 1
