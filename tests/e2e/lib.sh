@@ -193,17 +193,23 @@ start_fake_bridge() {
     fail "fake bridge did not start"
 }
 
-# pool_servers PORT...: the server lines of an upstream{} for these mocks.
-pool_servers() {
-    local p out=""
-    for p in "$@"; do out+="server 127.0.0.1:$p; "; done
+# servers_of ENDPOINT...: the server lines of an upstream{}.
+servers_of() {
+    local e out=""
+    for e in "$@"; do out+="server $e; "; done
     echo "$out"
 }
 
-# start_gateway TEMPLATE [KEY=VALUE ...]: NGINX from a deploy/nginx template;
-# its port is stored in GW_PORT.
+# pool_servers PORT...: the server lines of an upstream{} for these mocks.
+pool_servers() {
+    servers_of "${@/#/127.0.0.1:}"
+}
+
+# start_gateway TEMPLATE [KEY=VALUE ...]: NGINX from a template (a name in
+# deploy/nginx, or a path); its port is stored in GW_PORT.
 start_gateway() {
-    local template="$REPO_DIR/deploy/nginx/$1" try
+    local template="$1" try
+    [[ "$template" == /* ]] || template="$REPO_DIR/deploy/nginx/$template"
     shift
     for ((try = 0; try < 3; try++)); do
         free_port GW_PORT

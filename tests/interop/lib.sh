@@ -92,13 +92,6 @@ start_pools() {
     note "pool A: ${POOL_A_ENDPOINTS[*]}; pool B: ${POOL_B_ENDPOINTS[*]}"
 }
 
-# servers_of ENDPOINT...: upstream{} server lines.
-servers_of() {
-    local e out=""
-    for e in "$@"; do out+="server $e; "; done
-    echo "$out"
-}
-
 # target_ports ENDPOINT...: the distinct ports, comma-separated.
 target_ports() {
     local e out=""
@@ -257,19 +250,14 @@ start_interop_bridge() {
 
 # start_interop_gateway: NGINX from tests/interop/gateway.conf.in (GW_PORT).
 start_interop_gateway() {
-    local try other=() e
+    local other=() e
     for e in "${POOL_A_ENDPOINTS[@]}"; do other+=("${e%%:*}:$DEAD_PORT"); done
-    for ((try = 0; try < 3; try++)); do
-        free_port GW_PORT
-        start_nginx gateway "$INTEROP_DIR/gateway.conf.in" "$GW_PORT" "LISTEN=127.0.0.1:$GW_PORT" \
-            "BRIDGE_ADDR=127.0.0.1:$BRIDGE_PORT" \
-            "EPP_CONF_PORT=$EPP_CONF_PORT" "EPP_SCHED_PORT=$EPP_SCHED_PORT" "EPP_B_PORT=$EPP_B_PORT" \
-            "DEAD_PORT=$DEAD_PORT" "NO_SUCH_ENDPOINT=$NO_SUCH_IP" \
-            "POOL_A_SERVERS=$(servers_of "${POOL_A_ENDPOINTS[@]}")" \
-            "POOL_A_OTHER_SERVERS=$(servers_of "${other[@]}")" \
-            "POOL_B_SERVERS=$(servers_of "${POOL_B_ENDPOINTS[@]}")" && return 0
-    done
-    fail "gateway did not start"
+    start_gateway "$INTEROP_DIR/gateway.conf.in" "BRIDGE_ADDR=127.0.0.1:$BRIDGE_PORT" \
+        "EPP_CONF_PORT=$EPP_CONF_PORT" "EPP_SCHED_PORT=$EPP_SCHED_PORT" "EPP_B_PORT=$EPP_B_PORT" \
+        "DEAD_PORT=$DEAD_PORT" "NO_SUCH_ENDPOINT=$NO_SUCH_IP" \
+        "POOL_A_SERVERS=$(servers_of "${POOL_A_ENDPOINTS[@]}")" \
+        "POOL_A_OTHER_SERVERS=$(servers_of "${other[@]}")" \
+        "POOL_B_SERVERS=$(servers_of "${POOL_B_ENDPOINTS[@]}")"
 }
 
 # send N PARALLEL HOST PATH [CURL-ARGS...]: N requests to the gateway; one line
