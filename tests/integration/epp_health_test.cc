@@ -11,90 +11,86 @@ namespace eppb::testing {
 namespace {
 
 using testing_support::HttpClient;
+using testing_support::HttpResult;
 
-// Sends requests until one gets `status` (health is probed every 100 ms).
-testing_support::HttpResult SendUntil(HttpClient& client, int epp_port, int status) {
-  testing_support::HttpResult r;
-  for (int i = 0; i < 100; ++i) {
-    r = client.Send("POST", "/", EppHeaders(epp_port), kChatBody);
-    if (r.status == status) return r;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+// A dev-epp with the given health answer and a bridge probing it every 100 ms.
+class EppHealth : public ::testing::Test {
+ protected:
+  void Start(const std::string& health, const std::string& service = "") {
+    DevEppOptions eo;
+    eo.health = health;
+    epp_ = StartEpp(eo);
+    auto o = Plaintext();
+    o.epp_health_interval_ms = 100;
+    if (!service.empty()) o.epp_health_service = service;
+    bridge_ = StartBridge(o);
+    ASSERT_TRUE(epp_ && bridge_);
+    client_ = std::make_unique<HttpClient>(bridge_->port());
   }
-  return r;
-}
-
-bool MetricShows(const std::string& line) {
-  for (int i = 0; i < 100; ++i) {
-    if (Metrics::Get().Serialize().find(line) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  HttpResult Send() { return client_->Send("POST", "/", EppHeaders(epp_->port()), kChatBody); }
+  // Sends requests until one gets `status` (or gives up after 5 s).
+  HttpResult SendUntil(int status) {
+    HttpResult r;
+    for (int i = 0; i < 100; ++i) {
+      r = Send();
+      if (r.status == status) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
   }
-  return false;
-}
+  // Whether /metrics comes to show this EPP's health as `health`.
+  bool HealthShows(const std::string& health) {
+    const std::string line = "epp_bridge_epp_health{health=\"" + health +
+                             "\",target=\"127.0.0.1:" + std::to_string(epp_->port()) + "\"} 1";
+    for (int i = 0; i < 100; ++i) {
+      if (Metrics::Get().Serialize().find(line) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
 
-TEST(EppHealth, NotServingFailsFastAndServingRecovers) {
-  DevEppOptions eo;
-  eo.health = "not-serving";
-  auto epp = StartEpp(eo);
-  auto o = Plaintext();
-  o.epp_health_interval_ms = 100;
-  auto bridge = StartBridge(o);
-  ASSERT_TRUE(epp && bridge);
-  HttpClient client(bridge->port());
-  const std::string target = "127.0.0.1:" + std::to_string(epp->port());
+  std::unique_ptr<DevEppServer> epp_;
+  std::unique_ptr<BridgeServer> bridge_;
+  std::unique_ptr<HttpClient> client_;
+};
 
-  auto refused = SendUntil(client, epp->port(), 503);
+TEST_F(EppHealth, NotServingFailsFastAndServingRecovers) {
+  Start("not-serving");
+  auto refused = SendUntil(503);
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.Header("X-EPP-Outcome"), "error");
   EXPECT_EQ(refused.Header("X-EPP-Error"), "epp-not-serving");
-  EXPECT_TRUE(
-      MetricShows("epp_bridge_epp_health{health=\"not_serving\",target=\"" + target + "\"} 1"));
-  size_t streams_before = epp->service().recorder().total();
-  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 503);
-  EXPECT_EQ(epp->service().recorder().total(), streams_before);  // never reached the EPP
+  EXPECT_TRUE(HealthShows("not_serving"));
+  size_t streams_before = epp_->service().recorder().total();
+  EXPECT_EQ(Send().status, 503);
+  EXPECT_EQ(epp_->service().recorder().total(), streams_before);  // never reached the EPP
 
-  epp->SetServing(true);
-  auto picked = SendUntil(client, epp->port(), 200);
+  epp_->SetServing(true);
+  auto picked = SendUntil(200);
   EXPECT_EQ(picked.status, 200);
   EXPECT_EQ(picked.Header("X-EPP-Outcome"), "picked");
-  EXPECT_TRUE(MetricShows("epp_bridge_epp_health{health=\"serving\",target=\"" + target + "\"} 1"));
+  EXPECT_TRUE(HealthShows("serving"));
 
-  epp->SetServing(false);
-  EXPECT_EQ(SendUntil(client, epp->port(), 503).Header("X-EPP-Error"), "epp-not-serving");
+  epp_->SetServing(false);
+  EXPECT_EQ(SendUntil(503).Header("X-EPP-Error"), "epp-not-serving");
 }
 
-TEST(EppHealth, EppWithoutHealthServiceIsUsed) {
-  DevEppOptions eo;
-  eo.health = "off";
-  auto epp = StartEpp(eo);
-  auto o = Plaintext();
-  o.epp_health_interval_ms = 100;
-  auto bridge = StartBridge(o);
-  ASSERT_TRUE(epp && bridge);
-  HttpClient client(bridge->port());
-  const std::string target = "127.0.0.1:" + std::to_string(epp->port());
-  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
-  EXPECT_TRUE(MetricShows("epp_bridge_epp_health{health=\"unknown\",target=\"" + target + "\"} 1"));
+TEST_F(EppHealth, EppWithoutHealthServiceIsUsed) {
+  Start("off");
+  EXPECT_EQ(Send().status, 200);
+  EXPECT_TRUE(HealthShows("unknown"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // several probes answered
-  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
+  EXPECT_EQ(Send().status, 200);
 }
 
 // A health service that does not know the probed name (NOT_FOUND, or
 // SERVICE_UNKNOWN from GIE's EPP) says nothing about serving: traffic flows.
-TEST(EppHealth, UnknownServiceNameIsNotARefusal) {
-  DevEppOptions eo;
-  eo.health = "not-serving";  // only for the names the dev-epp registers
-  auto epp = StartEpp(eo);
-  auto o = Plaintext();
-  o.epp_health_interval_ms = 100;
-  o.epp_health_service = "no.such.Service";
-  auto bridge = StartBridge(o);
-  ASSERT_TRUE(epp && bridge);
-  HttpClient client(bridge->port());
-  const std::string target = "127.0.0.1:" + std::to_string(epp->port());
-  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
-  EXPECT_TRUE(MetricShows("epp_bridge_epp_health{health=\"unknown\",target=\"" + target + "\"} 1"));
+TEST_F(EppHealth, UnknownServiceNameIsNotARefusal) {
+  Start("not-serving", "no.such.Service");  // not-serving only for the names it registers
+  EXPECT_EQ(Send().status, 200);
+  EXPECT_TRUE(HealthShows("unknown"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_EQ(client.Send("POST", "/", EppHeaders(epp->port()), kChatBody).status, 200);
+  EXPECT_EQ(Send().status, 200);
 }
 
 }  // namespace
