@@ -7,6 +7,14 @@
 RESULTS=()   # "figure<TAB>measured<TAB>target<TAB>verdict<TAB>detail"
 N_PASS=0 N_FAIL=0
 
+# need_tools TOOL...: exits 2 when one is not on PATH.
+need_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "$tool not found: run bench/install-deps.sh" >&2; exit 2; }
+    done
+}
+
 bench_header() {
     local cpu
     cpu="$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)"

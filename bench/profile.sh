@@ -18,15 +18,13 @@ repo="$(cd "$here/.." && pwd)"
 build="$(cd "$1" && pwd)"
 requests="${2:-2000}"
 body_bytes="${3:-0}"
-for tool in valgrind callgrind_control callgrind_annotate h2load; do
-    command -v "$tool" >/dev/null || { echo "$tool not found: run bench/install-deps.sh" >&2; exit 2; }
-done
 
 # shellcheck source=tests/e2e/lib.sh
 source "$repo/tests/e2e/lib.sh"
 e2e_init "$build/epp-bridge"
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
+need_tools valgrind callgrind_control callgrind_annotate h2load
 
 out="$build/profile"
 mkdir -p "$out"

@@ -27,14 +27,12 @@ repo="$(cd "$here/.." && pwd)"
 build="$(cd "$1" && pwd)"
 MICRO="$build/micro_bench"
 PROBE="$build/epp_probe"
-for tool in h2load nginx curl ss; do
-    command -v "$tool" >/dev/null || { echo "$tool not found: run bench/install-deps.sh" >&2; exit 2; }
-done
 
 # shellcheck source=tests/e2e/lib.sh
 source "$repo/tests/e2e/lib.sh"
 e2e_init "$build/epp-bridge"
 source "$here/lib.sh"
+need_tools h2load nginx curl ss
 
 ROUNDS="${BENCH_ROUNDS:-3}"
 SECS="${BENCH_SECONDS:-3}"
