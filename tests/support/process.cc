@@ -14,9 +14,11 @@ namespace testing_support {
 
 Process::Process(std::vector<std::string> argv, std::string log_path)
     : log_path_(std::move(log_path)) {
+  // Truncated here, before the fork: a log reader (WaitForPort) must never
+  // see what an earlier process wrote to the same path.
+  int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = fork();
   if (pid_ == 0) {
-    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
     int devnull = open("/dev/null", O_RDONLY);
@@ -27,6 +29,7 @@ Process::Process(std::vector<std::string> argv, std::string log_path)
     execv(args[0], args.data());
     _exit(127);
   }
+  if (fd >= 0) close(fd);
 }
 
 Process::~Process() {
@@ -51,8 +54,8 @@ std::optional<std::string> Process::WaitForLog(const std::string& needle,
     auto at = log.find(needle);
     if (at != std::string::npos) {
       auto eol = log.find('\n', at);
-      return log.substr(at + needle.size(), eol == std::string::npos ? std::string::npos
-                                                                      : eol - at - needle.size());
+      return log.substr(at + needle.size(),
+                        eol == std::string::npos ? std::string::npos : eol - at - needle.size());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
