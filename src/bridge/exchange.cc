@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/post.hpp>
-
 #include "extproc/message_builder.h"
 #include "extproc/metadata_keys.h"
 #include "observe/logging.h"
@@ -40,20 +38,11 @@ Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& c
       client_(client),
       holds_(holds),
       config_(config),
+      id_(request->request_id),
       request_(std::move(request)),
       done_(std::move(done)),
       interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),
       timer_(strand_) {}
-
-Exchange::State Exchange::state() const {
-  std::lock_guard lock(mu_);
-  return state_;
-}
-
-void Exchange::SetState(State s) {
-  std::lock_guard lock(mu_);
-  state_ = s;
-}
 
 bool Exchange::Decide() {
   std::lock_guard lock(mu_);
@@ -67,7 +56,7 @@ bool Exchange::DecideLocked() {
   return true;
 }
 
-void Exchange::ArmTimer(std::chrono::milliseconds after) {
+void Exchange::ArmTimerLocked(std::chrono::milliseconds after) {
   timer_.expires_after(after);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->HandleTimer();
@@ -75,13 +64,18 @@ void Exchange::ArmTimer(std::chrono::milliseconds after) {
 }
 
 void Exchange::Start() {
-  SetState(State::kWaiting);
-  ArmTimer(config_.deadline);
+  std::shared_ptr<const BridgeRequest> request;
+  {
+    std::lock_guard lock(mu_);
+    state_ = State::kWaiting;
+    ArmTimerLocked(config_.deadline);
+    request = request_;  // kept whole here while Settle may slim request_
+  }
   auto lifetime = config_.deadline + config_.linger + std::chrono::seconds(1);
   if (holds_) lifetime += config_.hold_ttl;
   ExtProcClient::Refusal refusal{};
-  stream_ = client_->Start(request_->target, shared_from_this(), lifetime, &refusal);
-  if (!stream_) {
+  auto stream = client_->Start(request->target, shared_from_this(), lifetime, &refusal);
+  if (!stream) {
     if (Decide()) {
       Settle(refusal == ExtProcClient::Refusal::kNotServing
                  ? BridgeAnswer::Error(503, "epp-not-serving",
@@ -92,86 +86,79 @@ void Exchange::Start() {
     }
     return;
   }
-  MessageBuilder(config_.chunk_bytes).Build(*request_, [this](auto&& msg) {
-    stream_->Send(std::move(msg));
+  bool cancel;
+  {
+    std::lock_guard lock(mu_);
+    stream_ = stream;
+    // Decided while the handle was on its way here (the stream failed at once,
+    // or the caller left): Settle found no stream to end, so end it here.
+    cancel = state_ == State::kOver;
+  }
+  if (cancel) return stream->Cancel();
+  // Messages sent after a decision are dropped by the stream (it is closed).
+  MessageBuilder(config_.chunk_bytes).Build(*request, [&stream](auto&& msg) {
+    stream->Send(std::move(msg));
   });
 }
 
-void Exchange::Abort() {
+bool Exchange::Abort() {
+  std::shared_ptr<ExtProcStream> stream;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::kOver) return;
-    state_ = State::kOver;  // a decision on its way finds kOver and is dropped
+    // Settled already: the answer is with the owner, and the stream goes on
+    // (closing, or held for its completion record).
+    if (!done_) return false;
+    state_ = State::kOver;  // a decision not yet settled finds kOver and is dropped
+    done_ = nullptr;
+    timer_.cancel();
+    stream = stream_;
   }
-  spdlog::debug("request_id={} epp={} caller gone, cancelling stream", request_->request_id,
-                request_->target.Key());
-  done_ = nullptr;
-  timer_.cancel();
-  if (stream_) stream_->Cancel();
+  spdlog::debug("request_id={} caller gone, cancelling stream", id_);
+  if (stream) stream->Cancel();
+  return true;
 }
 
 // gRPC thread. Replies after the decision (the rest of an echoed body) are ignored.
 void Exchange::OnReply(const extproc::ProcessingResponse& reply) {
   BridgeAnswer answer;
   int dropped = 0;
+  std::string epp;
   {
     std::lock_guard lock(mu_);
     if (state_ != State::kWaiting) return;
     if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
     answer = interpreter_->TakeAnswer();
     dropped = interpreter_->dropped_mutations();
+    if (dropped > 0) epp = request_->target.Key();
     DecideLocked();
   }
-  // request_ is still the full request: only Settle, posted below, replaces it.
   if (dropped > 0) {
     Metrics::Get().CountDroppedMutations(dropped);
     LogEventLimited(spdlog::level::warn, "unsafe-mutations-dropped",
-                    {{"request_id", request_->request_id},
-                     {"epp", request_->target.Key()},
-                     {"count", std::to_string(dropped)}});
+                    {{"request_id", id_}, {"epp", epp}, {"count", std::to_string(dropped)}});
   }
   bool graceful = answer.outcome == Outcome::kPicked;
-  boost::asio::post(strand_, [self = shared_from_this(), a = std::move(answer),
-                              graceful]() mutable { self->Settle(std::move(a), graceful); });
+  Settle(std::move(answer), graceful);
 }
 
 // gRPC thread, once, after the last OnReply. Before the decision the stream's
-// end is the answer; after it, the strand tidies up.
+// end is the answer; after it, the exchange is over.
 void Exchange::OnStreamDone(const grpc::Status& status) {
-  if (Decide()) {
-    boost::asio::post(strand_, [self = shared_from_this(), a = AnswerForStatus(status)]() mutable {
-      self->Settle(std::move(a), false);
-    });
-  } else {
-    boost::asio::post(strand_, [self = shared_from_this()]() { self->HandleStreamDone(); });
-  }
-}
-
-void Exchange::Complete(const CompletionRecord& record) {
-  boost::asio::post(strand_,
-                    [self = shared_from_this(), record]() { self->HandleComplete(record); });
-}
-
-void Exchange::Release(const char* reason) {
-  boost::asio::post(strand_, [self = shared_from_this(), reason]() {
-    if (self->state() == State::kHeld) self->CloseGracefully(reason);
-  });
-}
-
-// Strand, after the decision was settled (posted behind it) or the exchange aborted.
-void Exchange::HandleStreamDone() {
-  if (state() == State::kHeld && holds_->Remove(request_->request_id, this)) {
+  if (Decide()) return Settle(AnswerForStatus(status), false);
+  std::lock_guard lock(mu_);
+  if (state_ == State::kHeld && holds_->Remove(id_, this)) {
     Metrics::Get().CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
   }
-  timer_.cancel();
-  SetState(State::kOver);
+  if (state_ == State::kHeld || state_ == State::kClosing) {
+    timer_.cancel();
+    state_ = State::kOver;
+  }
 }
 
 // The response phase, as far as the bridge can see it: the status NGINX
 // sent and the endpoint that served it, reported on ResponseHeaders with
 // end_of_stream (no response body is forwarded), then our half-close.
-void Exchange::HandleComplete(const CompletionRecord& record) {
-  if (state() != State::kHeld) return;
+void Exchange::Complete(const CompletionRecord& record) {
   extproc::ProcessingRequest msg;
   auto* hdrs = msg.mutable_response_headers();
   auto* status = hdrs->mutable_headers()->add_headers();
@@ -182,62 +169,93 @@ void Exchange::HandleComplete(const CompletionRecord& record) {
     auto& lb = (*msg.mutable_metadata_context()->mutable_filter_metadata())[kLbNamespace];
     (*lb.mutable_fields())[kServedKey].set_string_value(record.served->ToString());
   }
-  stream_->SendLast(std::move(msg));  // CloseGracefully's Close() is then a no-op
-  CloseGracefully("completed");
+  CloseHeld("completed", &msg);
 }
 
-void Exchange::CloseGracefully(const char* held_reason) {
-  if (state() == State::kHeld) Metrics::Get().CountHeldStreamEnd(held_reason);
-  timer_.cancel();
-  SetState(State::kClosing);
-  stream_->Close();
-  ArmTimer(config_.linger);
+void Exchange::Release(const char* reason) { CloseHeld(reason, nullptr); }
+
+void Exchange::CloseHeld(const char* held_reason, extproc::ProcessingRequest* last) {
+  std::shared_ptr<ExtProcStream> stream;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != State::kHeld) return;
+    Metrics::Get().CountHeldStreamEnd(held_reason);
+    state_ = State::kClosing;
+    ArmTimerLocked(config_.linger);  // replaces the hold TTL
+    stream = stream_;
+  }
+  if (last) {
+    stream->SendLast(std::move(*last));  // the half-close rides on it
+  } else {
+    stream->Close();
+  }
 }
 
+// Strand: the deadline, the hold TTL or the linger time ran out. A timer that
+// was re-armed or cancelled meanwhile finds a state it does not act on.
 void Exchange::HandleTimer() {
-  State s = state();
+  State s;
+  {
+    std::lock_guard lock(mu_);
+    if (timer_.expiry() > std::chrono::steady_clock::now()) return;  // re-armed since
+    s = state_;
+  }
   if (s == State::kWaiting) {
-    if (!Decide()) return;  // a reply or the stream's end decided first; Settle is queued
+    if (!Decide()) return;  // a reply or the stream's end decided first
     Settle(BridgeAnswer::Error(
                504, "deadline-exceeded",
                "EPP did not decide within " + std::to_string(config_.deadline.count()) + " ms"),
            false);
   } else if (s == State::kHeld) {
-    if (holds_->Remove(request_->request_id, this)) {  // else a record is on its way
-      LogEventLimited(spdlog::level::info, "held-stream-expired",
-                      {{"request_id", request_->request_id}, {"epp", request_->target.Key()}});
-      CloseGracefully("ttl");
+    if (holds_->Remove(id_, this)) {  // else a record is on its way
+      LogEventLimited(spdlog::level::info, "held-stream-expired", {{"request_id", id_}});
+      CloseHeld("ttl", nullptr);
     }
   } else if (s == State::kClosing) {
-    spdlog::debug("request_id={} EPP kept the stream open past the linger time",
-                  request_->request_id);
-    stream_->Cancel();
-    SetState(State::kOver);
+    std::shared_ptr<ExtProcStream> stream;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ != State::kClosing) return;
+      state_ = State::kOver;
+      stream = stream_;
+    }
+    spdlog::debug("request_id={} EPP kept the stream open past the linger time", id_);
+    stream->Cancel();
   }
 }
 
 void Exchange::Settle(BridgeAnswer answer, bool graceful) {
-  if (state() != State::kDecided) return;  // aborted: the caller has gone
-  timer_.cancel();
-  // The request (and its body) is not needed after the decision; a held
-  // stream keeps only its id and target.
-  auto slim = std::make_shared<BridgeRequest>();
-  slim->request_id = request_->request_id;
-  slim->target = request_->target;
-  request_ = std::move(slim);
-  if (stream_ && graceful && holds_ && answer.outcome == Outcome::kPicked) {
-    SetState(State::kHeld);
-    ArmTimer(config_.hold_ttl);
-    holds_->Hold(request_->request_id, shared_from_this());
-  } else if (stream_ && graceful) {
-    SetState(State::kClosing);
-    stream_->Close();
-    ArmTimer(config_.linger);
-  } else {
-    if (stream_) stream_->Cancel();
-    SetState(State::kOver);
+  enum class Then { kNothing, kClose, kCancel } then = Then::kNothing;
+  std::shared_ptr<ExtProcStream> stream;
+  Done done;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != State::kDecided) return;  // aborted: the caller has gone
+    timer_.cancel();
+    // The request (and its body) is not needed after the decision; a held
+    // stream keeps only its id and target.
+    auto slim = std::make_shared<BridgeRequest>();
+    slim->request_id = id_;
+    slim->target = request_->target;
+    request_ = std::move(slim);
+    stream = stream_;
+    if (stream && graceful && holds_ && answer.outcome == Outcome::kPicked) {
+      state_ = State::kHeld;
+      ArmTimerLocked(config_.hold_ttl);
+      holds_->Hold(id_, shared_from_this());
+    } else if (stream && graceful) {
+      state_ = State::kClosing;
+      ArmTimerLocked(config_.linger);
+      then = Then::kClose;
+    } else {
+      state_ = State::kOver;
+      then = Then::kCancel;
+    }
+    done = std::move(done_);
   }
-  if (auto done = std::move(done_)) done(std::move(answer));
+  if (then == Then::kClose) stream->Close();
+  if (then == Then::kCancel && stream) stream->Cancel();
+  if (done) done(std::move(answer));
 }
 
 }  // namespace eppb

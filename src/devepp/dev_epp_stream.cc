@@ -168,8 +168,10 @@ void DevEppStream::DecideNow(const Fault& fault) {
   if (fault.grpc_error) return FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL, "injected"));
   if (fault.close_early) return FinishLocked(grpc::Status::OK);
   if (fault.status) {
-    return ReplyImmediate(*fault.status,
-                          "inference error: injected status " + std::to_string(*fault.status));
+    return ReplyImmediate(
+        *fault.status, fault.body_bytes > 0
+                           ? std::string(fault.body_bytes, 'x')
+                           : "inference error: injected status " + std::to_string(*fault.status));
   }
   std::string error;
   if (!body_.empty() && !service_->options().rewrite_from.empty() && !RewriteBody(&body_, &error)) {

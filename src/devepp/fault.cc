@@ -1,5 +1,6 @@
 #include "devepp/fault.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace eppb {
@@ -30,6 +31,8 @@ Fault Fault::Parse(std::string_view header) {
     }
     if (key == "status") {
       f.status = ToInt(value);
+    } else if (key == "body") {
+      f.body_bytes = static_cast<size_t>(std::max(0, ToInt(value).value_or(0)));
     } else if (key == "delay") {
       f.delay_ms = ToInt(value).value_or(0);
     } else if (key == "grpc-error") {

@@ -1,5 +1,6 @@
 // Per-request behaviour of the development EPP, chosen by the request header
-// `x-dev-epp-fault` (comma-separated): `status=NNN` (ImmediateResponse),
+// `x-dev-epp-fault` (comma-separated): `status=NNN` (ImmediateResponse;
+// `body=BYTES` gives it a body of that many bytes),
 // `delay=MS` (before deciding), `grpc-error`, `garbage-endpoint[=VALUE]` (names VALUE
 // whatever the subset hint allows),
 // `close-early`, `no-reply`, `no-metadata`, `metadata-only`, `mismatch`,
@@ -14,6 +15,7 @@ namespace eppb {
 
 struct Fault {
   std::optional<int> status;
+  size_t body_bytes = 0;  // the ImmediateResponse's body length (0: a short message)
   int delay_ms = 0;
   bool grpc_error = false;
   std::optional<std::string> garbage_endpoint;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -20,7 +22,10 @@ namespace http = boost::beast::http;
 namespace asio = boost::asio;
 
 Session::Session(asio::ip::tcp::socket socket, ServerContext* ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {
+    : stream_(std::move(socket)),
+      fd_(stream_.socket().native_handle()),
+      ctx_(ctx),
+      idle_timer_(stream_.get_executor()) {
   // Beast sizes each read from the buffer's capacity; start it large so a
   // big prompt arrives in 64 KiB reads, not 512-byte ones.
   buffer_.reserve(64 * 1024);
@@ -98,48 +103,137 @@ void Session::StartExchange() {
   auto request = std::make_shared<const BridgeRequest>(std::move(translated));
   state_ = State::kExchanging;
   stream_.expires_never();
-  exchange_ = std::make_shared<Exchange>(
+  auto exchange = std::make_shared<Exchange>(
       stream_.get_executor(), ctx_->client, ctx_->exchange, request,
       [self = shared_from_this()](BridgeAnswer answer) { self->OnAnswer(std::move(answer)); },
       ctx_->holds);
-  auto exchange = exchange_;  // Start() may answer at once and reset exchange_
+  {
+    std::lock_guard lock(answer_mu_);
+    exchange_ = exchange;
+    turn_ = Turn::kExchanging;
+    watching_ = true;
+  }
+  WatchForHangup();  // before Start: the answer may come at once
   exchange->Start();
-  if (state_ == State::kExchanging) WatchForHangup();
 }
 
 void Session::WatchForHangup() {
-  stream_.socket().async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
-        if (self->state_ != State::kExchanging || gen != self->generation_) return;
-        if (!ec) {
-          // Readiness alone is not a hang-up: an edge-triggered wake-up can be
-          // left over from bytes the request read already took. Peek to tell.
-          char b;
-          ssize_t n =
-              ::recv(self->stream_.socket().native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-          if (n > 0) return;  // pipelined bytes: the caller is still there
-          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            return self->WatchForHangup();  // spurious: keep watching
-          }
-        }
-        LogEvent(spdlog::level::info, "caller-hangup",
-                 {{"request_id", self->request_id_}, {"epp", self->epp_}});
-        Metrics::Get().CountCallerHangup();
-        if (self->exchange_) self->exchange_->Abort();
-        self->exchange_.reset();
-        self->ctx_->inflight.fetch_sub(1);
-        Metrics::Get().inflight().Decrement();
-        self->Close();
-      });
+  stream_.socket().async_wait(asio::ip::tcp::socket::wait_read,
+                              [self = shared_from_this(), gen = generation_](
+                                  boost::system::error_code ec) { self->OnWatch(ec, gen); });
+}
+
+// Strand: the socket is readable (or the wait failed) while an exchange runs
+// or after its answer went out directly.
+void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
+  if (state_ != State::kExchanging || gen != generation_) return;  // a stale watch
+  std::unique_lock lock(answer_mu_);
+  watching_ = false;
+  if (turn_ == Turn::kAnswered) {  // the next request, or the caller's close: read it
+    turn_ = Turn::kIdle;
+    idle_timer_.cancel();
+    lock.unlock();
+    return DoRead();
+  }
+  if (!ec) {
+    // Readiness alone is not a hang-up: an edge-triggered wake-up can be
+    // left over from bytes the request read already took. Peek to tell.
+    char b;
+    ssize_t n = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return;  // pipelined bytes: the caller is still there; OnAnswer continues
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      watching_ = true;
+      lock.unlock();
+      return WatchForHangup();  // spurious: keep watching
+    }
+  }
+  auto exchange = std::move(exchange_);
+  // Settled already: OnAnswer is on its way and finds the watch gone.
+  if (!exchange || !exchange->Abort()) return;
+  turn_ = Turn::kIdle;
+  lock.unlock();
+  LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
+  Metrics::Get().CountCallerHangup();
+  ctx_->inflight.fetch_sub(1);
+  Metrics::Get().inflight().Decrement();
+  Close();
 }
 
 void Session::OnAnswer(BridgeAnswer answer) {
-  if (state_ != State::kExchanging) return;
+  std::unique_lock lock(answer_mu_);
+  if (turn_ != Turn::kExchanging) return;
   exchange_.reset();
   ctx_->inflight.fetch_sub(1);
   Metrics::Get().inflight().Decrement();
-  Write(std::move(answer), keep_alive_);
+  Account(answer);
+  bool keep_alive = keep_alive_ && !ctx_->draining.load();
+  HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
+  RenderHead(res, &head_);
+  body_ = std::move(res.body());
+  int err = 0;
+  ssize_t sent = SendNow(&err);
+  if (sent == static_cast<ssize_t>(head_.size() + body_.size()) && keep_alive) {
+    body_.clear();
+    if (watching_) {  // the watch takes the connection back when the next request comes
+      turn_ = Turn::kAnswered;
+      idle_timer_.expires_after(ctx_->limits.idle_timeout);
+      idle_timer_.async_wait(
+          [self = shared_from_this()](boost::system::error_code e) { self->OnIdle(e); });
+      return;
+    }
+    turn_ = Turn::kIdle;
+    lock.unlock();
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+    return;
+  }
+  // A slow reader, a closing connection or a socket error: the strand finishes.
+  turn_ = Turn::kIdle;
+  lock.unlock();
+  asio::post(stream_.get_executor(),
+             [self = shared_from_this(), keep_alive, written = sent < 0 ? 0 : size_t(sent), err] {
+               self->FinishAnswer(keep_alive, written, err);
+             });
+}
+
+ssize_t Session::SendNow(int* err) {
+  iovec iov[2] = {{head_.data(), head_.size()}, {body_.data(), body_.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = body_.empty() ? 1 : 2;
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+  *err = errno;
+  return -1;
+}
+
+void Session::FinishAnswer(bool keep_alive, size_t written, int err) {
+  state_ = State::kWriting;
+  ++generation_;  // the watch still pending is stale now
+  if (err != 0)
+    return OnWrite(keep_alive, boost::system::error_code(err, boost::system::system_category()));
+  size_t in_head = std::min(written, head_.size());
+  std::array<asio::const_buffer, 2> rest{asio::buffer(head_) + in_head,
+                                         asio::buffer(body_) + (written - in_head)};
+  stream_.expires_after(ctx_->limits.read_timeout);
+  asio::async_write(stream_, rest,
+                    [self = shared_from_this(), keep_alive](boost::beast::error_code ec, size_t) {
+                      self->OnWrite(keep_alive, ec);
+                    });
+}
+
+// Strand: a connection left idle after an answer written directly.
+void Session::OnIdle(boost::system::error_code ec) {
+  if (ec) return;
+  {
+    std::lock_guard lock(answer_mu_);
+    if (turn_ != Turn::kAnswered) return;  // the watch took the connection back first
+    turn_ = Turn::kIdle;
+  }
+  Close();
 }
 
 void Session::Account(const BridgeAnswer& a) {
@@ -230,6 +324,10 @@ void Session::OnLingerRead(boost::beast::error_code ec, size_t n) {
 void Session::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  {
+    std::lock_guard lock(answer_mu_);
+    idle_timer_.cancel();
+  }
   boost::system::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.close();

@@ -1,7 +1,12 @@
 // One HTTP/1.1 connection from NGINX (keep-alive): reads a request, runs its
 // exchange, writes the answer, repeats. Everything runs on the connection's
-// strand. While an exchange runs, the socket is watched so that a caller
-// that hangs up cancels the EPP stream at once.
+// strand but the exchange's answer: the thread that decides it (usually one
+// of gRPC's) writes it on the socket itself when the kernel takes it whole,
+// so the answer does not wait for a strand thread to wake up. While an
+// exchange runs, the socket is watched so that a caller that hangs up
+// cancels the EPP stream at once; after an answer written that way, the same
+// watch sees the next request arrive and hands the connection back to the
+// strand.
 #pragma once
 
 #include <array>
@@ -12,6 +17,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -39,7 +45,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(boost::beast::error_code ec);
   void StartExchange();
   void WatchForHangup();
+  void OnWatch(boost::system::error_code ec, uint64_t gen);
+  // The exchange's answer, on the thread that decided it.
   void OnAnswer(BridgeAnswer answer);
+  // Non-blocking: as much of head_ and body_ as the kernel takes now; -1
+  // with `*err` set on a socket error.
+  ssize_t SendNow(int* err);
+  // Strand: the rest of an answer OnAnswer could not write whole.
+  void FinishAnswer(bool keep_alive, size_t written, int err);
+  void OnIdle(boost::system::error_code ec);
   // Metrics and the request's log line; every answer passes here once.
   void Account(const BridgeAnswer& answer);
   void Write(BridgeAnswer answer, bool keep_alive);
@@ -51,10 +65,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnLingerRead(boost::beast::error_code ec, size_t n);
 
   boost::beast::tcp_stream stream_;
+  const int fd_;  // the socket's descriptor; closed only by the strand, never mid-answer
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   ServerContext* ctx_;
-  std::shared_ptr<Exchange> exchange_;
   std::string head_, body_;  // the answer being written
   unsigned version_ = 11;
   bool keep_alive_ = true;
@@ -65,6 +79,21 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 16384> discard_;
   uint64_t generation_ = 0;  // bumps per request; stale hang-up watches are ignored
   State state_ = State::kReading;
+
+  // The answer's hand-off between the strand and the deciding thread. From
+  // StartExchange to the answer, the socket is the deciding thread's to
+  // write; the strand only watches it and never closes it unless Abort()
+  // says the answer will not come.
+  enum class Turn {
+    kIdle,        // no exchange, or the strand has the connection back
+    kExchanging,  // the exchange runs; OnAnswer may write on the socket
+    kAnswered,    // answer written whole by OnAnswer; the watch (or idle_timer_) goes on
+  };
+  std::mutex answer_mu_;
+  Turn turn_ = Turn::kIdle;               // answer_mu_
+  bool watching_ = false;                 // answer_mu_: the hang-up watch is pending
+  std::shared_ptr<Exchange> exchange_;    // answer_mu_
+  boost::asio::steady_timer idle_timer_;  // answer_mu_: keep-alive idle after kAnswered
 };
 
 }  // namespace eppb
