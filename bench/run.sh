@@ -5,13 +5,14 @@
 #
 #   bench/run.sh BUILD_DIR          (make bench: BUILD_DIR=build-release)
 #
-# A and B of a ratio run interleaved (A B A B ..., BENCH_ROUNDS rounds) and
-# the ratio is taken between their medians, so load from other work on the
-# machine hits both alike. Every server listens on a free loopback port and
+# A and B of a ratio run interleaved (A B A B ..., BENCH_ROUNDS rounds); each
+# round gives one ratio, from an A and a B measured seconds apart, and the
+# figure is the median of those ratios, so the machine's speed drifting
+# between rounds (other work on a shared host) cancels out within each pair. Every server listens on a free loopback port and
 # is stopped by the EXIT trap (tests/e2e/lib.sh). About 2 minutes.
 #
 # Environment:
-#   BENCH_ROUNDS=3        rounds of each interleaved comparison
+#   BENCH_ROUNDS=5        rounds of each interleaved comparison
 #   BENCH_SECONDS=3       length of one load run
 #   BENCH_CONCURRENCY=32  requests in flight (HTTP connections, gRPC streams)
 #   BENCH_ONLY="..."      run only these sections: micro throughput latency
@@ -34,7 +35,7 @@ e2e_init "$build/epp-bridge"
 source "$here/lib.sh"
 need_tools h2load nginx curl ss
 
-ROUNDS="${BENCH_ROUNDS:-3}"
+ROUNDS="${BENCH_ROUNDS:-5}"
 SECS="${BENCH_SECONDS:-3}"
 CONC="${BENCH_CONCURRENCY:-32}"
 ONLY="${BENCH_ONLY:-micro throughput latency fullpath memory prompt threads}"
@@ -95,7 +96,7 @@ fi
 # --- throughput: maximum req/s, bridge vs direct gRPC ----------------------------
 if wants throughput || wants latency || wants threads; then
     section "throughput: closed loop, $CONC in flight, ${SECS} s runs, $ROUNDS rounds"
-    d=() b=() cd=() cb=()
+    d=() b=() cd=() cb=() tr=()
     for ((r = 1; r <= ROUNDS; r++)); do
         e0="$(cpu_s "$EPP_PID")"
         pick_run --requests "$PICK_N" --concurrency "$CONC"
@@ -106,16 +107,17 @@ if wants throughput || wants latency || wants threads; then
         h2load_bridge "$BRIDGE" -c "$CONC"
         e1="$(cpu_s "$EPP_PID")" b1="$(cpu_s "$BRIDGE_PID")"
         b+=("$RPS")
+        tr+=("$(ratio "$RPS" "${d[-1]}")")
         cb+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(us_per_req "$b0" "$b1" "$NREQ") $(us_per_req "$e0" "$e1" "$NREQ")")
         read -r pc ec <<<"${cd[-1]}"
         read -r hc bc ec2 <<<"${cb[-1]}"
         echo "  round $r: direct ${d[-1]} req/s (CPU us/req: pick $pc, dev-epp $ec)" \
-            "  bridge ${b[-1]} req/s (CPU us/req: h2load $hc, bridge $bc, dev-epp $ec2)"
+            "  bridge ${b[-1]} req/s (CPU us/req: h2load $hc, bridge $bc, dev-epp $ec2)  ratio ${tr[-1]}"
     done
     DIRECT_MAX="$(median "${d[@]}")"
     BRIDGE_MAX="$(median "${b[@]}")"
-    report "throughput: bridge max / direct max" "$(ratio "$BRIDGE_MAX" "$DIRECT_MAX")" ">=" 0.8 \
-        "bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
+    report "throughput: bridge max / direct max" "$(median "${tr[@]}")" ">=" 0.8 \
+        "median of the rounds' ratios (${tr[*]}); medians: bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
     col() { local i="$1"; shift; printf '%s\n' "$@" | awk -v i="$i" '{print $i}'; }
     PC="$(median $(col 1 "${cd[@]}"))" EC="$(median $(col 2 "${cd[@]}"))"
     HC="$(median $(col 1 "${cb[@]}"))" BC="$(median $(col 2 "${cb[@]}"))" EC2="$(median $(col 3 "${cb[@]}"))"
@@ -130,19 +132,20 @@ if wants latency || wants threads; then
 fi
 if wants latency; then
     section "latency: fixed rate $RATE req/s (half the direct maximum), ${SECS} s runs, $ROUNDS rounds"
-    dp50=() dp99=() bp50=() bp99=()
+    dp50=() dp99=() bp50=() bp99=() r50=() r99=()
     for ((r = 1; r <= ROUNDS; r++)); do
         read -r a50 a99 arate < <(pick_at_rate "$RATE")
         read -r b50 b99 brate < <(h2load_at_rate "$BRIDGE" "$RATE")
         dp50+=("$a50") dp99+=("$a99") bp50+=("$b50") bp99+=("$b99")
-        echo "  round $r: direct p50 $a50 p99 $a99 ms ($arate req/s)   bridge p50 $b50 p99 $b99 ms ($brate req/s)"
+        r50+=("$(ratio "$b50" "$a50")") r99+=("$(ratio "$b99" "$a99")")
+        echo "  round $r: direct p50 $a50 p99 $a99 ms ($arate req/s)   bridge p50 $b50 p99 $b99 ms ($brate req/s)  ratios ${r50[-1]} ${r99[-1]}"
     done
     D50="$(median "${dp50[@]}")" D99="$(median "${dp99[@]}")"
     B50="$(median "${bp50[@]}")" B99="$(median "${bp99[@]}")"
-    report "latency p50: bridge / direct @ $RATE req/s" "$(ratio "$B50" "$D50")" "<=" 1.25 \
-        "bridge $B50 ms, direct $D50 ms"
-    report "latency p99: bridge / direct @ $RATE req/s" "$(ratio "$B99" "$D99")" "<=" 1.5 \
-        "bridge $B99 ms, direct $D99 ms"
+    report "latency p50: bridge / direct @ $RATE req/s" "$(median "${r50[@]}")" "<=" 1.25 \
+        "median of the rounds' ratios (${r50[*]}); medians: bridge $B50 ms, direct $D50 ms"
+    report "latency p99: bridge / direct @ $RATE req/s" "$(median "${r99[@]}")" "<=" 1.5 \
+        "median of the rounds' ratios (${r99[*]}); medians: bridge $B99 ms, direct $D99 ms"
 fi
 
 # --- thread model: --threads 1 vs 2 ----------------------------------------------
@@ -198,7 +201,7 @@ if wants fullpath; then
         h2load --h1 -c 8 -n 400 -d "$E2E_TMP/chat.json" -H 'content-type: application/json' \
             "http://127.0.0.1:$p/v1/chat/completions" >/dev/null 2>&1 || true
     done
-    f=() p=() cf=() cp=()
+    f=() p=() cf=() cp=() fr=()
     procs_full=("$GW_PID" "$GWB_PID" "$EPP_PID" "$MOCKS_PID")
     for ((r = 1; r <= ROUNDS; r++)); do
         c0=() c1=()
@@ -211,15 +214,16 @@ if wants fullpath; then
         h2load_run "http://127.0.0.1:$PLAIN/v1/chat/completions" -c "$CONC"
         g1="$(cpu_s "$PLAIN_PID")" m1="$(cpu_s "$MOCKS_PID")"
         p+=("$RPS")
+        fr+=("$(ratio "${f[-1]}" "$RPS")")
         cp+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ") $(us_per_req "$g0" "$g1" "$NREQ") $(us_per_req "$m0" "$m1" "$NREQ")")
-        echo "  round $r: full path ${f[-1]} req/s   plain proxy ${p[-1]} req/s"
+        echo "  round $r: full path ${f[-1]} req/s   plain proxy ${p[-1]} req/s  ratio ${fr[-1]}"
         read -r a b c d e <<<"${cf[-1]}"
         echo "           CPU us/req, full path: h2load $a, NGINX $b, bridge $c, dev-epp $d, mock $e;" \
             "plain: $(awk '{printf "h2load %s, NGINX %s, mock %s", $1, $2, $3}' <<<"${cp[-1]}")"
     done
     FULL="$(median "${f[@]}")" PLAINR="$(median "${p[@]}")"
-    report "full path / plain NGINX proxy (req/s)" "$(ratio "$FULL" "$PLAINR")" ">=" 0.5 \
-        "full path $FULL req/s, plain $PLAINR req/s"
+    report "full path / plain NGINX proxy (req/s)" "$(median "${fr[@]}")" ">=" 0.5 \
+        "median of the rounds' ratios (${fr[*]}); medians: full path $FULL req/s, plain $PLAINR req/s"
     fc=() pc=()
     for i in 1 2 3 4 5; do fc+=("$(median $(printf '%s\n' "${cf[@]}" | awk -v i="$i" '{print $i}'))"); done
     for i in 1 2 3; do pc+=("$(median $(printf '%s\n' "${cp[@]}" | awk -v i="$i" '{print $i}'))"); done
