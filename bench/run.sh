@@ -156,7 +156,7 @@ if wants threads; then
     warm_up "$BT1"
     warm_up "$BT2"
     echo "  OS threads: --threads 1: $(threads_of "$BT1_PID"), --threads 2: $(threads_of "$BT2_PID")"
-    t1=() t2=() l1=() l2=() q1=() q2=()
+    t1=() t2=() l1=() l2=() q1=() q2=() rt=() rl=() rq=()
     for ((r = 1; r <= ROUNDS; r++)); do
         h2load_bridge "$BT1" -c "$CONC"
         t1+=("$RPS")
@@ -165,17 +165,16 @@ if wants threads; then
         read -r a50 a99 _ < <(h2load_at_rate "$BT1" "$RATE")
         read -r b50 b99 _ < <(h2load_at_rate "$BT2" "$RATE")
         l1+=("$a50") q1+=("$a99") l2+=("$b50") q2+=("$b99")
-        echo "  round $r: 1 thread ${t1[-1]} req/s, p50 $a50 p99 $a99 ms   2 threads ${t2[-1]} req/s, p50 $b50 p99 $b99 ms"
+        rt+=("$(ratio "${t2[-1]}" "${t1[-1]}")") rl+=("$(ratio "$b50" "$a50")") rq+=("$(ratio "$b99" "$a99")")
+        echo "  round $r: 1 thread ${t1[-1]} req/s, p50 $a50 p99 $a99 ms   2 threads ${t2[-1]} req/s, p50 $b50 p99 $b99 ms" \
+            " ratios ${rt[-1]} ${rl[-1]} ${rq[-1]}"
     done
-    T1="$(median "${t1[@]}")" T2="$(median "${t2[@]}")"
-    info "threads: max req/s, 2 threads / 1 thread" "$(ratio "$T2" "$T1")" \
-        "1 thread $T1 req/s, 2 threads $T2 req/s"
-    info "threads: p50 @ $RATE req/s, 2 threads / 1 thread" \
-        "$(ratio "$(median "${l2[@]}")" "$(median "${l1[@]}")")" \
-        "1 thread $(median "${l1[@]}") ms, 2 threads $(median "${l2[@]}") ms"
-    info "threads: p99 @ $RATE req/s, 2 threads / 1 thread" \
-        "$(ratio "$(median "${q2[@]}")" "$(median "${q1[@]}")")" \
-        "1 thread $(median "${q1[@]}") ms, 2 threads $(median "${q2[@]}") ms"
+    info "threads: max req/s, 2 threads / 1 thread" "$(median "${rt[@]}")" \
+        "rounds ${rt[*]}; medians: 1 thread $(median "${t1[@]}") req/s, 2 threads $(median "${t2[@]}") req/s"
+    info "threads: p50 @ $RATE req/s, 2 threads / 1 thread" "$(median "${rl[@]}")" \
+        "rounds ${rl[*]}; medians: 1 thread $(median "${l1[@]}") ms, 2 threads $(median "${l2[@]}") ms"
+    info "threads: p99 @ $RATE req/s, 2 threads / 1 thread" "$(median "${rq[@]}")" \
+        "rounds ${rq[*]}; medians: 1 thread $(median "${q1[@]}") ms, 2 threads $(median "${q2[@]}") ms"
 fi
 
 # --- full path: NGINX + NJS + bridge + dev-epp + mock vs plain proxy_pass ----------
