@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "observe/metrics.h"
 
@@ -169,7 +171,12 @@ void ChannelMonitor::OnProbeDone(Watched* w) {
       spdlog::info("epp={} health: {}", w->target, EppHealthName(now));
     }
   }
-  w->alarm.Set(&cq_, std::chrono::system_clock::now() + health_.interval, &w->due_tag);
+  auto next = health_.interval;
+  if ((now == EppHealth::kNotServing || now == EppHealth::kUnreachable) &&
+      health_.unhealthy_interval.count() > 0) {
+    next = std::min(next, health_.unhealthy_interval);
+  }
+  w->alarm.Set(&cq_, std::chrono::system_clock::now() + next, &w->due_tag);
 }
 
 void ChannelMonitor::Run() {

@@ -23,6 +23,9 @@ namespace eppb {
 
 struct HealthProbeOptions {
   std::chrono::milliseconds interval{5000};  // 0: no probing (health stays unknown)
+  // The cadence while the last answer was NOT_SERVING or no answer came, so
+  // that a recovered EPP is used again soon (never slower than `interval`).
+  std::chrono::milliseconds unhealthy_interval{1000};
   std::chrono::milliseconds timeout{1000};
   // GIE's EPP answers for the ext_proc service name (and for "").
   std::string service = "envoy.service.ext_proc.v3.ExternalProcessor";

@@ -115,11 +115,14 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
   ChannelOptions copts;
   copts.max_targets = o.max_epp_targets;
-  if (o.epp_health_interval_ms < 0) {
-    *error = "--epp-health-interval-ms must be 0 (off) or positive";
+  if (o.epp_health_interval_ms < 0 || o.epp_health_unhealthy_interval_ms < 0) {
+    *error =
+        "--epp-health-interval-ms and --epp-health-unhealthy-interval-ms must be 0 (off) or "
+        "positive";
     return nullptr;
   }
   copts.health.interval = std::chrono::milliseconds(o.epp_health_interval_ms);
+  copts.health.unhealthy_interval = std::chrono::milliseconds(o.epp_health_unhealthy_interval_ms);
   copts.health.timeout = std::min(copts.health.interval, std::chrono::milliseconds(1000));
   copts.health.service = o.epp_health_service;
   copts.max_receive_bytes =

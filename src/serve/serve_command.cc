@@ -49,6 +49,10 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "How often to ask each EPP's grpc.health.v1 service; NOT_SERVING fails new requests "
          "at once with 503 (0: never ask)",
          epp);
+  AddOpt(cmd, "--epp-health-unhealthy-interval-ms", o->epp_health_unhealthy_interval_ms,
+         "How often to ask while the last answer was NOT_SERVING or none came, so a recovered "
+         "EPP is used again soon (0: --epp-health-interval-ms)",
+         epp);
   AddOpt(cmd, "--epp-health-service", o->epp_health_service,
          "Service name sent in those health checks", epp);
   const std::string resp = "Response phase (held streams)";

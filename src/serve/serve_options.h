@@ -22,7 +22,8 @@ struct ServeOptions {
   size_t max_headers = 128;
   size_t max_inflight = 10000;
   size_t max_epp_targets = 64;
-  int epp_health_interval_ms = 5000;  // 0: no health probes
+  int epp_health_interval_ms = 5000;            // 0: no health probes
+  int epp_health_unhealthy_interval_ms = 1000;  // while NOT_SERVING or unanswered; 0: the same
   std::string epp_health_service = "envoy.service.ext_proc.v3.ExternalProcessor";
   int idle_timeout_ms = 75000;
   std::string completion_socket;  // empty: streams close right after the pick

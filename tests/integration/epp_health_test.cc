@@ -75,6 +75,27 @@ TEST_F(EppHealth, NotServingFailsFastAndServingRecovers) {
   EXPECT_EQ(SendUntil(503).Header("X-EPP-Error"), "epp-not-serving");
 }
 
+TEST_F(EppHealth, RecoveryIsSeenAtTheUnhealthyIntervalNotTheNormalOne) {
+  DevEppOptions eo;
+  eo.health = "not-serving";
+  epp_ = StartEpp(eo);
+  auto o = Plaintext();
+  o.epp_health_interval_ms = 60000;  // the normal cadence would not re-ask during the test
+  o.epp_health_unhealthy_interval_ms = 100;
+  bridge_ = StartBridge(o);
+  ASSERT_TRUE(epp_ && bridge_);
+  client_ = std::make_unique<HttpClient>(bridge_->port());
+  EXPECT_EQ(SendUntil(503).Header("X-EPP-Error"), "epp-not-serving");
+  epp_->SetServing(true);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(SendUntil(200).status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  // Healthy again: the normal cadence applies, so a relapse goes unseen for now.
+  epp_->SetServing(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Send().status, 200);
+}
+
 TEST_F(EppHealth, EppWithoutHealthServiceIsUsed) {
   Start("off");
   EXPECT_EQ(Send().status, 200);
