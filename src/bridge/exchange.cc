@@ -34,15 +34,14 @@ BridgeAnswer AnswerForStatus(const grpc::Status& status) {
 
 Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config,
                    std::shared_ptr<const BridgeRequest> request, Done done, HeldStreamTable* holds)
-    : strand_(std::move(strand)),
-      client_(client),
+    : client_(client),
       holds_(holds),
       config_(config),
       id_(request->request_id),
       request_(std::move(request)),
       done_(std::move(done)),
       interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),
-      timer_(strand_) {}
+      timer_(std::move(strand)) {}
 
 bool Exchange::Decide() {
   std::lock_guard lock(mu_);
@@ -69,7 +68,7 @@ void Exchange::Start() {
     std::lock_guard lock(mu_);
     state_ = State::kWaiting;
     ArmTimerLocked(config_.deadline);
-    request = request_;  // kept whole here while Settle may slim request_
+    request = request_;  // kept here while Settle may drop request_
   }
   auto lifetime = config_.deadline + config_.linger + std::chrono::seconds(1);
   if (holds_) lifetime += config_.hold_ttl;
@@ -232,12 +231,9 @@ void Exchange::Settle(BridgeAnswer answer, bool graceful) {
     std::lock_guard lock(mu_);
     if (state_ != State::kDecided) return;  // aborted: the caller has gone
     timer_.cancel();
-    // The request (and its body) is not needed after the decision; a held
-    // stream keeps only its id and target.
-    auto slim = std::make_shared<BridgeRequest>();
-    slim->request_id = id_;
-    slim->target = request_->target;
-    request_ = std::move(slim);
+    // The request (and its body) is not needed after the decision: a held
+    // stream is known by id_ alone.
+    request_.reset();
     stream = stream_;
     if (stream && graceful && holds_ && answer.outcome == Outcome::kPicked) {
       state_ = State::kHeld;

@@ -100,13 +100,12 @@ class Exchange final : public ExtProcStreamCallbacks,
   // kOver, then delivers the answer once. Does nothing if the exchange was aborted.
   void Settle(BridgeAnswer answer, bool graceful);
 
-  Strand strand_;
   ExtProcClient* client_;
   HeldStreamTable* holds_;
   const ExchangeConfig& config_;
   const std::string id_;  // the request id (logs, the hold table's key)
   mutable std::mutex mu_;
-  // mu_. The full request until Settle, which swaps in a copy without the body.
+  // mu_. The request until Settle, which drops it.
   std::shared_ptr<const BridgeRequest> request_;
   Done done_;                                    // mu_; moved out once, by Settle
   std::optional<ReplyInterpreter> interpreter_;  // mu_; reset by Decide()

@@ -154,8 +154,7 @@ void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
   lock.unlock();
   LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
   Metrics::Get().CountCallerHangup();
-  ctx_->inflight.fetch_sub(1);
-  Metrics::Get().inflight().Decrement();
+  EndInflight();
   Close();
 }
 
@@ -163,13 +162,8 @@ void Session::OnAnswer(BridgeAnswer answer) {
   std::unique_lock lock(answer_mu_);
   if (turn_ != Turn::kExchanging) return;
   exchange_.reset();
-  ctx_->inflight.fetch_sub(1);
-  Metrics::Get().inflight().Decrement();
-  Account(answer);
-  bool keep_alive = keep_alive_ && !ctx_->draining.load();
-  HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
-  RenderHead(res, &head_);
-  body_ = std::move(res.body());
+  EndInflight();
+  bool keep_alive = Render(std::move(answer), keep_alive_);
   int err = 0;
   ssize_t sent = SendNow(&err);
   if (sent == static_cast<ssize_t>(head_.size() + body_.size()) && keep_alive) {
@@ -191,8 +185,13 @@ void Session::OnAnswer(BridgeAnswer answer) {
   lock.unlock();
   asio::post(stream_.get_executor(),
              [self = shared_from_this(), keep_alive, written = sent < 0 ? 0 : size_t(sent), err] {
-               self->FinishAnswer(keep_alive, written, err);
+               self->WriteRest(keep_alive, written, err);
              });
+}
+
+void Session::EndInflight() {
+  ctx_->inflight.fetch_sub(1);
+  Metrics::Get().inflight().Decrement();
 }
 
 ssize_t Session::SendNow(int* err) {
@@ -210,9 +209,9 @@ ssize_t Session::SendNow(int* err) {
   return -1;
 }
 
-void Session::FinishAnswer(bool keep_alive, size_t written, int err) {
+void Session::WriteRest(bool keep_alive, size_t written, int err) {
   state_ = State::kWriting;
-  ++generation_;  // the watch still pending is stale now
+  ++generation_;  // a hang-up watch still pending is stale now
   if (err != 0)
     return OnWrite(keep_alive, boost::system::error_code(err, boost::system::system_category()));
   size_t in_head = std::min(written, head_.size());
@@ -277,21 +276,17 @@ void Session::Account(const BridgeAnswer& a) {
   }
 }
 
-void Session::Write(BridgeAnswer answer, bool keep_alive) {
+bool Session::Render(BridgeAnswer answer, bool keep_alive) {
   Account(answer);
-  state_ = State::kWriting;
-  ++generation_;
   keep_alive = keep_alive && !ctx_->draining.load();
-  // One gathered write: the rendered head, then the body as it is.
   HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
   RenderHead(res, &head_);
   body_ = std::move(res.body());
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
-  stream_.expires_after(ctx_->limits.read_timeout);
-  asio::async_write(stream_, buffers,
-                    [self = shared_from_this(), keep_alive](boost::beast::error_code ec, size_t) {
-                      self->OnWrite(keep_alive, ec);
-                    });
+  return keep_alive;
+}
+
+void Session::Write(BridgeAnswer answer, bool keep_alive) {
+  WriteRest(Render(std::move(answer), keep_alive), 0, 0);
 }
 
 void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {

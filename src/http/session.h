@@ -51,11 +51,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // Non-blocking: as much of head_ and body_ as the kernel takes now; -1
   // with `*err` set on a socket error.
   ssize_t SendNow(int* err);
-  // Strand: the rest of an answer OnAnswer could not write whole.
-  void FinishAnswer(bool keep_alive, size_t written, int err);
+  // Strand: writes head_ and body_ from byte `written` on (all of it for an
+  // answer made on the strand; the rest of one OnAnswer could not write
+  // whole), or ends the connection on `err`.
+  void WriteRest(bool keep_alive, size_t written, int err);
+  // The exchange is over, answered or abandoned: one fewer in flight.
+  void EndInflight();
   void OnIdle(boost::system::error_code ec);
   // Metrics and the request's log line; every answer passes here once.
   void Account(const BridgeAnswer& answer);
+  // Account, then the answer rendered into head_ and body_; returns whether
+  // the connection stays open after it (not while draining).
+  bool Render(BridgeAnswer answer, bool keep_alive);
   void Write(BridgeAnswer answer, bool keep_alive);
   void OnWrite(bool keep_alive, boost::beast::error_code ec);
   void Close();
