@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 #include "extproc/message_builder.h"
 #include "extproc/metadata_keys.h"
+#include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
 
@@ -38,126 +41,119 @@ Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& c
       holds_(holds),
       config_(config),
       id_(request->request_id),
+      hold_key_(request->request_id),
       request_(std::move(request)),
       done_(std::move(done)),
       interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),
       timer_(std::move(strand)) {}
 
-bool Exchange::Decide() {
-  std::lock_guard lock(mu_);
-  return DecideLocked();
+template <class Handler>
+void Exchange::Post(const char* where, Handler&& handler) {
+  boost::asio::post(timer_.get_executor(), [self = shared_from_this(), where,
+                                            h = std::forward<Handler>(handler)]() mutable {
+    Guarded(where, h, [&self] { self->HandleInternalError(); });
+  });
 }
 
-bool Exchange::DecideLocked() {
-  if (state_ != State::kWaiting) return false;
-  state_ = State::kDecided;
-  interpreter_.reset();
-  return true;
-}
-
-void Exchange::ArmTimerLocked(std::chrono::milliseconds after) {
+void Exchange::ArmTimer(std::chrono::milliseconds after) {
   timer_.expires_after(after);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->HandleTimer();
+    if (!ec)
+      Guarded(
+          "exchange-timer", [&] { self->HandleTimer(); }, [&] { self->HandleInternalError(); });
   });
 }
 
 void Exchange::Start() {
-  std::shared_ptr<const BridgeRequest> request;
-  {
-    std::lock_guard lock(mu_);
-    state_ = State::kWaiting;
-    ArmTimerLocked(config_.deadline);
-    request = request_;  // kept here while Settle may drop request_
-  }
+  state_ = State::kWaiting;
+  ArmTimer(config_.deadline);
   auto lifetime = config_.deadline + config_.linger + std::chrono::seconds(1);
   if (holds_) lifetime += config_.hold_ttl;
   ExtProcClient::Refusal refusal{};
-  auto stream = client_->Start(request->target, shared_from_this(), lifetime, &refusal);
-  if (!stream) {
-    if (Decide()) {
-      Settle(refusal == ExtProcClient::Refusal::kNotServing
-                 ? BridgeAnswer::Error(503, "epp-not-serving",
-                                       "the EPP's health service reports NOT_SERVING")
-                 : BridgeAnswer::Error(503, "too-many-epp-targets",
-                                       "the bridge has reached its limit of EPP targets"),
-             false);
-    }
-    return;
+  stream_ = client_->Start(request_->target, shared_from_this(), lifetime, &refusal);
+  if (!stream_) {
+    return Decide(refusal == ExtProcClient::Refusal::kNotServing
+                      ? BridgeAnswer::Error(503, "epp-not-serving",
+                                            "the EPP's health service reports NOT_SERVING")
+                      : BridgeAnswer::Error(503, "too-many-epp-targets",
+                                            "the bridge has reached its limit of EPP targets"));
   }
-  bool cancel;
-  {
-    std::lock_guard lock(mu_);
-    stream_ = stream;
-    // Decided while the handle was on its way here (the stream failed at once,
-    // or the caller left): Settle found no stream to end, so end it here.
-    cancel = state_ == State::kOver;
-  }
-  if (cancel) return stream->Cancel();
-  // Messages sent after a decision are dropped by the stream (it is closed).
-  MessageBuilder(config_.chunk_bytes).Build(*request, [&stream](auto&& msg) {
-    stream->Send(std::move(msg));
+  // A stream that fails at once reports it with a post: it is handled after
+  // this returns, and the messages below are dropped by the ended stream.
+  MessageBuilder(config_.chunk_bytes).Build(*request_, [this](auto&& msg) {
+    stream_->Send(std::move(msg));
   });
 }
 
 bool Exchange::Abort() {
-  std::shared_ptr<ExtProcStream> stream;
-  {
-    std::lock_guard lock(mu_);
-    // Settled already: the answer is with the owner, and the stream goes on
-    // (closing, or held for its completion record).
-    if (!done_) return false;
-    state_ = State::kOver;  // a decision not yet settled finds kOver and is dropped
-    done_ = nullptr;
-    timer_.cancel();
-    stream = stream_;
-  }
+  if (!done_) return false;  // answered: the stream goes on (closing, or held)
+  done_ = nullptr;
   spdlog::debug("request_id={} caller gone, cancelling stream", id_);
-  if (stream) stream->Cancel();
+  timer_.cancel();
+  interpreter_.reset();
+  request_.reset();
+  state_ = State::kOver;
+  if (stream_) stream_->Cancel();
   return true;
 }
 
-// gRPC thread. Replies after the decision (the rest of an echoed body) are ignored.
-void Exchange::OnReply(const extproc::ProcessingResponse& reply) {
-  BridgeAnswer answer;
-  int dropped = 0;
-  std::string epp;
-  {
-    std::lock_guard lock(mu_);
-    if (state_ != State::kWaiting) return;
-    if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
-    answer = interpreter_->TakeAnswer();
-    dropped = interpreter_->dropped_mutations();
-    if (dropped > 0) epp = request_->target.Key();
-    DecideLocked();
-  }
-  if (dropped > 0) {
-    Metrics::Get().CountDroppedMutations(dropped);
-    LogEventLimited(spdlog::level::warn, "unsafe-mutations-dropped",
-                    {{"request_id", id_}, {"epp", epp}, {"count", std::to_string(dropped)}});
-  }
-  bool graceful = answer.outcome == Outcome::kPicked;
-  Settle(std::move(answer), graceful);
+void Exchange::OnReply(extproc::ProcessingResponse reply) {
+  Post("exchange-reply",
+       [this, r = std::move(reply)] { HandleReply(r); });  // `this` is kept by Post's `self`
 }
 
-// gRPC thread, once, after the last OnReply. Before the decision the stream's
-// end is the answer; after it, the exchange is over.
 void Exchange::OnStreamDone(const grpc::Status& status) {
-  if (Decide()) return Settle(AnswerForStatus(status), false);
-  std::lock_guard lock(mu_);
-  if (state_ == State::kHeld && holds_->Remove(id_, this)) {
-    Metrics::Get().CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
+  Post("exchange-stream-done", [this, status] { HandleStreamDone(status); });
+}
+
+void Exchange::Complete(const CompletionRecord& record) {
+  Post("exchange-complete", [this, record] { HandleComplete(record); });
+}
+
+void Exchange::Release(const char* reason) {
+  Post("exchange-release", [this, reason] { HandleRelease(reason); });
+}
+
+void Exchange::HandleReply(const extproc::ProcessingResponse& reply) {
+  if (state_ != State::kWaiting) return;  // after the decision: the rest of an echoed body
+  if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
+  if (int dropped = interpreter_->dropped_mutations(); dropped > 0) {
+    Metrics::Get().CountDroppedMutations(dropped);
+    LogEventLimited(
+        spdlog::level::warn, "unsafe-mutations-dropped",
+        {{"request_id", id_}, {"epp", request_->target.Key()}, {"count", std::to_string(dropped)}});
   }
-  if (state_ == State::kHeld || state_ == State::kClosing) {
-    timer_.cancel();
-    state_ = State::kOver;
+  Decide(interpreter_->TakeAnswer());
+}
+
+// Before the decision the stream's end is the answer; after it, the exchange is over.
+void Exchange::HandleStreamDone(const grpc::Status& status) {
+  switch (state_) {
+    case State::kWaiting:
+      return Decide(AnswerForStatus(status));
+    case State::kHeld:
+      holds_->Remove(hold_key_, this);
+      Metrics::Get().CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
+      [[fallthrough]];
+    case State::kClosing:
+      timer_.cancel();
+      state_ = State::kOver;
+      break;
+    case State::kCreated:
+    case State::kOver:
+      break;
   }
+  stream_.reset();  // the stream is over: let it go
 }
 
 // The response phase, as far as the bridge can see it: the status NGINX
 // sent and the endpoint that served it, reported on ResponseHeaders with
 // end_of_stream (no response body is forwarded), then our half-close.
-void Exchange::Complete(const CompletionRecord& record) {
+void Exchange::HandleComplete(const CompletionRecord& record) {
+  if (state_ != State::kHeld) {
+    spdlog::debug("request_id={} completion record after the stream was released", id_);
+    return;
+  }
   extproc::ProcessingRequest msg;
   auto* hdrs = msg.mutable_response_headers();
   auto* status = hdrs->mutable_headers()->add_headers();
@@ -171,87 +167,79 @@ void Exchange::Complete(const CompletionRecord& record) {
   CloseHeld("completed", &msg);
 }
 
-void Exchange::Release(const char* reason) { CloseHeld(reason, nullptr); }
+void Exchange::HandleRelease(const char* reason) {
+  if (state_ == State::kHeld) CloseHeld(reason, nullptr);
+}
 
 void Exchange::CloseHeld(const char* held_reason, extproc::ProcessingRequest* last) {
-  std::shared_ptr<ExtProcStream> stream;
-  {
-    std::lock_guard lock(mu_);
-    if (state_ != State::kHeld) return;
-    Metrics::Get().CountHeldStreamEnd(held_reason);
-    state_ = State::kClosing;
-    ArmTimerLocked(config_.linger);  // replaces the hold TTL
-    stream = stream_;
-  }
+  Metrics::Get().CountHeldStreamEnd(held_reason);
+  state_ = State::kClosing;
+  ArmTimer(config_.linger);  // replaces the hold TTL
   if (last) {
-    stream->SendLast(std::move(*last));  // the half-close rides on it
+    stream_->SendLast(std::move(*last));  // the half-close rides on it
   } else {
-    stream->Close();
+    stream_->Close();
   }
 }
 
-// Strand: the deadline, the hold TTL or the linger time ran out. A timer that
-// was re-armed or cancelled meanwhile finds a state it does not act on.
+// The deadline, the hold TTL or the linger time ran out. A timer re-armed
+// since it fired is recognised by its later expiry.
 void Exchange::HandleTimer() {
-  State s;
-  {
-    std::lock_guard lock(mu_);
-    if (timer_.expiry() > std::chrono::steady_clock::now()) return;  // re-armed since
-    s = state_;
-  }
-  if (s == State::kWaiting) {
-    if (!Decide()) return;  // a reply or the stream's end decided first
-    Settle(BridgeAnswer::Error(
-               504, "deadline-exceeded",
-               "EPP did not decide within " + std::to_string(config_.deadline.count()) + " ms"),
-           false);
-  } else if (s == State::kHeld) {
-    if (holds_->Remove(id_, this)) {  // else a record is on its way
+  if (timer_.expiry() > std::chrono::steady_clock::now()) return;
+  switch (state_) {
+    case State::kWaiting:
+      return Decide(BridgeAnswer::Error(
+          504, "deadline-exceeded",
+          "EPP did not decide within " + std::to_string(config_.deadline.count()) + " ms"));
+    case State::kHeld:
+      holds_->Remove(hold_key_, this);
       LogEventLimited(spdlog::level::info, "held-stream-expired", {{"request_id", id_}});
-      CloseHeld("ttl", nullptr);
-    }
-  } else if (s == State::kClosing) {
-    std::shared_ptr<ExtProcStream> stream;
-    {
-      std::lock_guard lock(mu_);
-      if (state_ != State::kClosing) return;
+      return CloseHeld("ttl", nullptr);
+    case State::kClosing:
       state_ = State::kOver;
-      stream = stream_;
-    }
-    spdlog::debug("request_id={} EPP kept the stream open past the linger time", id_);
-    stream->Cancel();
+      Metrics::Get().CountLingerExpired();
+      LogEventLimited(spdlog::level::info, "linger-expired",
+                      {{"request_id", id_}, {"linger_ms", std::to_string(config_.linger.count())}});
+      stream_->Cancel();
+      return;
+    case State::kCreated:
+    case State::kOver:
+      return;
   }
 }
 
-void Exchange::Settle(BridgeAnswer answer, bool graceful) {
-  enum class Then { kNothing, kClose, kCancel } then = Then::kNothing;
-  std::shared_ptr<ExtProcStream> stream;
-  Done done;
-  {
-    std::lock_guard lock(mu_);
-    if (state_ != State::kDecided) return;  // aborted: the caller has gone
-    timer_.cancel();
-    // The request (and its body) is not needed after the decision: a held
-    // stream is known by id_ alone.
-    request_.reset();
-    stream = stream_;
-    if (stream && graceful && holds_ && answer.outcome == Outcome::kPicked) {
-      state_ = State::kHeld;
-      ArmTimerLocked(config_.hold_ttl);
-      holds_->Hold(id_, shared_from_this());
-    } else if (stream && graceful) {
-      state_ = State::kClosing;
-      ArmTimerLocked(config_.linger);
-      then = Then::kClose;
-    } else {
-      state_ = State::kOver;
-      then = Then::kCancel;
-    }
-    done = std::move(done_);
+void Exchange::HandleInternalError() {
+  if (state_ == State::kWaiting) {
+    return Decide(BridgeAnswer::Error(502, "internal-error",
+                                      "the bridge failed while handling the EPP's reply"));
   }
-  if (then == Then::kClose) stream->Close();
-  if (then == Then::kCancel && stream) stream->Cancel();
-  if (done) done(std::move(answer));
+  if (state_ == State::kHeld) holds_->Remove(hold_key_, this);
+  timer_.cancel();
+  state_ = State::kOver;
+  if (stream_) stream_->Cancel();
+}
+
+void Exchange::Decide(BridgeAnswer answer) {
+  timer_.cancel();
+  interpreter_.reset();
+  request_.reset();  // a held stream is known by its key alone
+  bool picked = answer.outcome == Outcome::kPicked;
+  if (stream_ && picked && holds_ != nullptr && !hold_key_.empty()) {
+    state_ = State::kHeld;
+    ArmTimer(config_.hold_ttl);
+    holds_->Hold(hold_key_, shared_from_this());
+  } else if (stream_ && picked) {
+    state_ = State::kClosing;
+    ArmTimer(config_.linger);
+    stream_->Close();
+  } else {
+    state_ = State::kOver;
+    if (stream_) stream_->Cancel();
+  }
+  if (auto done = std::move(done_)) {
+    done_ = nullptr;
+    done(std::move(answer));
+  }
 }
 
 }  // namespace eppb

@@ -1,23 +1,21 @@
 // One request's exchange with the EPP: sends the request phase, reads the
 // replies into a decision, and ends the stream.
 //
-// Threads: the exchange is driven from three places: the strand (Start,
-// Abort, its timer), gRPC's threads (replies, the stream's end) and the
-// completion listener (a held stream's record). Each event is handled where it
-// arrives, under the exchange's own mutex `mu_`, which guards the state, the
-// interpreter, the timer, the stream handle, the request and the owner's
-// callback. Nothing is posted between threads: the decision is settled, and
-// the owner's callback run, on the thread that decided. Stream operations and
-// the callback run outside the mutex.
+// Threads: an exchange belongs to one executor, its strand (the HTTP
+// session's, or one of pick's). Start, Abort, its timer and every handler
+// below run there and nowhere else, so its state needs no lock. Events from
+// other threads (a reply or the stream's end on a gRPC thread, a completion
+// record or a release from the held-stream table's strand) do the least they
+// can where they arrive: each makes exactly one post to the strand, which
+// handles it. The owner's `done` callback therefore also runs on the strand.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <string>
 
 #include "bridge/bridge_answer.h"
 #include "bridge/bridge_request.h"
@@ -33,12 +31,10 @@ class Exchange final : public ExtProcStreamCallbacks,
                        public HeldStream,
                        public std::enable_shared_from_this<Exchange> {
  public:
-  // The executor of the exchange's timer: a strand (or a single-threaded
-  // executor) that also runs Start and Abort.
+  // The one executor that runs the exchange: a strand, or a single-threaded
+  // executor.
   using Strand = boost::asio::any_io_executor;
-  // Called once with the answer (never after a successful Abort), on the
-  // thread that decided: a gRPC thread, the strand (deadline, refusal) or
-  // the caller of Start. Must be thread-safe and short.
+  // Called once with the answer, on the strand, never after Abort.
   using Done = std::function<void(BridgeAnswer)>;
 
   // With `holds`, a picked stream stays open (kHeld) until NGINX reports the
@@ -47,71 +43,78 @@ class Exchange final : public ExtProcStreamCallbacks,
            std::shared_ptr<const BridgeRequest> request, Done done,
            HeldStreamTable* holds = nullptr);
 
-  // Both on the strand.
+  // Strand. Opens the stream and sends the request phase.
   void Start();
-  // The caller has gone: cancel the stream, unless the answer was already
-  // handed to `done` (running or run on another thread; the stream then goes
-  // on as after any answer). True when `done` will never be called.
+  // Strand. The caller has gone: cancel the stream. True when `done` was
+  // still pending (it will never run now); false once answered, when the
+  // stream goes on as after any answer (closing, or held).
   bool Abort();
 
-  // ExtProcStreamCallbacks (gRPC threads): a reply is interpreted at once; the
-  // decision, and the stream's end after it, are handled on the same thread.
-  void OnReply(const extproc::ProcessingResponse& reply) override;
+  // ExtProcStreamCallbacks (gRPC threads): one post each.
+  void OnReply(extproc::ProcessingResponse reply) override;
   void OnStreamDone(const grpc::Status& status) override;
 
-  // HeldStream (any thread): handled on the calling thread.
+  // HeldStream (the table's strand, or any thread): one post each.
   void Complete(const CompletionRecord& record) override;
   void Release(const char* reason) override;
 
  private:
-  // The per-request state machine. Who moves it:
-  //   kCreated → kWaiting               Start (strand)
-  //   kWaiting → kDecided               Decide: the reply that completes the decision or the
-  //                                     stream's end (gRPC thread), the deadline or a failed
-  //                                     start (strand), whichever comes first
-  //   kDecided → kHeld | kClosing | kOver   Settle, on the deciding thread, which then
-  //                                     delivers the answer
-  //   kHeld → kClosing                  completion record (listener thread), release (any
-  //                                     thread) or hold TTL (strand)
-  //   kHeld | kClosing → kOver          stream end (gRPC thread) or linger expiry (strand)
-  //   any → kOver                       Abort (strand): the caller has gone
-  // Every transition is made under mu_ by the one thread that saw the old state; what
-  // it implies for the stream is done after the mutex is released.
+  // The per-request state machine. Every transition happens on the strand.
+  //   from       to                      event
+  //   kCreated   kWaiting                Start
+  //   kWaiting   kHeld|kClosing|kOver    Decide: the reply that completes the decision, the
+  //                                      stream's end, the deadline, a refused or failed
+  //                                      start; the answer goes to `done` in the same step
+  //   kHeld      kClosing                completion record (response phase, then half-close),
+  //                                      release by the table (capacity, shutdown) or hold TTL
+  //   kHeld      kOver                   the EPP ends the stream while held
+  //   kClosing   kOver                   the EPP ends the stream, or linger expiry (cancel)
+  //   any        kOver                   Abort (the caller has gone): cancel
+  // Events that find a state they do not act on are dropped: a reply after the
+  // decision (the rest of an echoed body), a record after release, a timer
+  // that was re-armed.
   enum class State {
     kCreated,  // Start() not called yet
     kWaiting,  // request phase sent (or being sent); no decision yet; deadline armed
-    kDecided,  // answer taken; the deciding thread settles it next
     kHeld,     // picked and answered; stream open until NGINX's completion record (hold TTL)
-    kClosing,  // stream half-closed (after the decision or the response phase); EPP given
-               // `linger` to end it
+    kClosing,  // stream half-closed; the EPP has `linger` to end it, then it is cancelled
     kOver,     // stream ended or cancelled; nothing left to do
   };
 
-  // kWaiting → kDecided, at most once; false when something else decided first.
-  // Drops the interpreter: the one place it dies (or with the exchange, if aborted).
-  bool Decide();
-  bool DecideLocked();  // mu_ held
-  void HandleTimer();   // strand
-  // kHeld → kClosing: half-closes the stream (after `last`, if given, in the same
-  // write) and arms the linger timer; `held_reason` counts the held stream's end.
-  void CloseHeld(const char* held_reason, extproc::ProcessingRequest* last);
-  void ArmTimerLocked(std::chrono::milliseconds after);  // mu_ held
-  // After Decide(), on the deciding thread: moves to kHeld, kClosing (graceful) or
-  // kOver, then delivers the answer once. Does nothing if the exchange was aborted.
-  void Settle(BridgeAnswer answer, bool graceful);
+  // The strand's side of each event.
+  void HandleReply(const extproc::ProcessingResponse& reply);
+  void HandleStreamDone(const grpc::Status& status);
+  void HandleComplete(const CompletionRecord& record);
+  void HandleRelease(const char* reason);
+  void HandleTimer();
+  // A handler threw (a defect): answer 502 if no answer went out yet, and
+  // end the stream.
+  void HandleInternalError();
+  // Posts `handler` to the strand behind the entry-point guard.
+  template <class Handler>
+  void Post(const char* where, Handler&& handler);
 
-  ExtProcClient* client_;
-  HeldStreamTable* holds_;
+  // kWaiting → kHeld (picked, with a response phase), kClosing (picked:
+  // half-close) or kOver (anything else: cancel), then `done`. The one place
+  // the interpreter and the request die.
+  void Decide(BridgeAnswer answer);
+  // kHeld → kClosing: half-closes (after `last`, if given, in the same write)
+  // and arms the linger timer; `held_reason` counts the held stream's end.
+  void CloseHeld(const char* held_reason, extproc::ProcessingRequest* last);
+  void ArmTimer(std::chrono::milliseconds after);
+
+  ExtProcClient* const client_;
+  HeldStreamTable* const holds_;
   const ExchangeConfig& config_;
-  const std::string id_;  // the request id (logs, the hold table's key)
-  mutable std::mutex mu_;
-  // mu_. The request until Settle, which drops it.
+  const std::string id_;        // the request id, for logs
+  const std::string hold_key_;  // the held-stream table's key
+  // The request until the decision (MessageBuilder and the interpreter read it).
   std::shared_ptr<const BridgeRequest> request_;
-  Done done_;                                    // mu_; moved out once, by Settle
-  std::optional<ReplyInterpreter> interpreter_;  // mu_; reset by Decide()
-  State state_ = State::kCreated;                // mu_
-  std::shared_ptr<ExtProcStream> stream_;        // mu_; set once by Start
-  boost::asio::steady_timer timer_;              // mu_: one deadline at a time
+  Done done_;                                    // moved out once, by Decide; cleared by Abort
+  std::optional<ReplyInterpreter> interpreter_;  // reset by Decide
+  State state_ = State::kCreated;
+  std::shared_ptr<ExtProcStream> stream_;  // set by Start
+  boost::asio::steady_timer timer_;        // on the strand: one deadline at a time
 };
 
 }  // namespace eppb

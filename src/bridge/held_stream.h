@@ -1,5 +1,7 @@
 // A stream held open after the decision, until NGINX reports the response
-// complete. Implemented by Exchange; every call hands over to its strand.
+// complete. Implemented by Exchange: each call makes one post to the
+// exchange's strand and returns, so the table never runs an exchange's code
+// on its own strand.
 #pragma once
 
 #include <string>
@@ -14,6 +16,7 @@ class HeldStream {
   // NGINX finished the response: run the response phase, then close.
   virtual void Complete(const CompletionRecord& record) = 0;
   // The table let go (capacity, replaced, shutdown): close gracefully.
+  // `reason` must be a string literal.
   virtual void Release(const char* reason) = 0;
 };
 

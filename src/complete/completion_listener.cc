@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
 
@@ -13,8 +14,8 @@ namespace eppb {
 namespace asio = boost::asio;
 using datagram = asio::local::datagram_protocol;
 
-CompletionListener::CompletionListener(asio::io_context& io, HeldStreamTable* table)
-    : socket_(io), table_(table) {}
+CompletionListener::CompletionListener(HeldStreamTable* table)
+    : socket_(table->strand()), table_(table) {}
 
 CompletionListener::~CompletionListener() {
   if (!path_.empty()) ::unlink(path_.c_str());
@@ -56,26 +57,29 @@ void CompletionListener::Stop() {
 }
 
 void CompletionListener::DoReceive() {
-  socket_.async_receive(asio::buffer(buffer_), [self = shared_from_this()](
-                                                   boost::system::error_code ec, size_t n) {
-    if (ec == asio::error::operation_aborted || !self->socket_.is_open()) return;
-    if (!ec) {
-      CompletionRecord record;
-      std::string error;
-      std::string_view datagram(self->buffer_.data(), n);
-      if (ParseCompletionRecord(datagram, &record, &error)) {
-        const char* result = self->table_->Complete(record);
-        if (std::string_view(result) != "matched") {
-          LogEventLimited(spdlog::level::debug, "completion-record",
-                          {{"request_id", record.request_id}, {"result", result}});
-        }
-      } else {
-        Metrics::Get().CountCompletionRecord("malformed");
-        LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
-      }
-    }
-    self->DoReceive();
-  });
+  socket_.async_receive(asio::buffer(buffer_),
+                        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                          if (ec == asio::error::operation_aborted || !self->socket_.is_open())
+                            return;
+                          if (!ec) Guarded("completion-listener", [&] { self->Route(n); });
+                          self->DoReceive();
+                        });
+}
+
+void CompletionListener::Route(size_t n) {
+  CompletionRecord record;
+  std::string error;
+  std::string_view datagram(buffer_.data(), n);
+  if (!ParseCompletionRecord(datagram, &record, &error)) {
+    Metrics::Get().CountCompletionRecord("malformed");
+    LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
+    return;
+  }
+  const char* result = table_->Complete(record);
+  if (std::string_view(result) != "matched") {
+    LogEventLimited(spdlog::level::debug, "completion-record",
+                    {{"request_id", record.request_id}, {"result", result}});
+  }
 }
 
 }  // namespace eppb

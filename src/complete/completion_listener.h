@@ -2,11 +2,11 @@
 // `access_log syslog:server=unix:PATH`) and routes each to its held stream.
 // Adds nothing to the client's path: NGINX writes the record after the
 // response, without waiting, and a lost record only means the stream is
-// closed by its TTL instead.
+// closed by its TTL instead. The socket lives on the table's strand, so a
+// record is routed there with no hand-off.
 #pragma once
 
 #include <array>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
 #include <memory>
 #include <string>
@@ -17,7 +17,8 @@ namespace eppb {
 
 class CompletionListener : public std::enable_shared_from_this<CompletionListener> {
  public:
-  CompletionListener(boost::asio::io_context& io, HeldStreamTable* table);
+  // `table` outlives the listener; its strand runs the listener too.
+  explicit CompletionListener(HeldStreamTable* table);
   ~CompletionListener();
   // Binds PATH (replacing a stale socket file); false with *error.
   bool Bind(const std::string& path, std::string* error);
@@ -26,6 +27,7 @@ class CompletionListener : public std::enable_shared_from_this<CompletionListene
 
  private:
   void DoReceive();
+  void Route(size_t n);  // the datagram of n bytes in buffer_
   boost::asio::local::datagram_protocol::socket socket_;
   HeldStreamTable* table_;
   std::string path_;

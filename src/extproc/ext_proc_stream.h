@@ -1,6 +1,7 @@
-// The seam between the bridge and gRPC: one ext_proc stream per request.
-// The bridge depends only on these interfaces, so tests can drive it with a
-// scripted stream and the gRPC implementation stays in one small file.
+// The seam between the bridge and the transport: one ext_proc stream per
+// request. The bridge depends only on these interfaces, so the unit tests
+// drive the Exchange with a scripted stream (tests/unit/scripted_stream.h)
+// and the gRPC implementation stays in one small file.
 #pragma once
 
 #include <grpcpp/support/status.h>
@@ -15,20 +16,22 @@ namespace eppb {
 
 namespace extproc = envoy::service::ext_proc::v3;
 
-// Receives what the EPP sends. Called on gRPC threads, never concurrently
-// for one stream; implementations keep the work short and hand the rest to
-// their own executor.
+// Receives what the EPP sends. Called on the transport's threads (gRPC's),
+// never concurrently for one stream; implementations do no more than hand
+// the event to their own executor (Exchange: one post to its strand).
 class ExtProcStreamCallbacks {
  public:
   virtual ~ExtProcStreamCallbacks() = default;
-  // `reply` is valid only during the call (the stream reuses it for the next read).
-  virtual void OnReply(const extproc::ProcessingResponse& reply) = 0;
+  // The reply is the callee's (moved, not copied, out of the transport's buffer).
+  virtual void OnReply(extproc::ProcessingResponse reply) = 0;
   // The stream is over; called exactly once, last.
   virtual void OnStreamDone(const grpc::Status& status) = 0;
 };
 
-// The data-plane side of one stream. Thread-safe. After Close() or Cancel()
-// further calls are ignored.
+// The data-plane side of one stream, called from the owner's executor (the
+// Exchange's strand). After Close() only Cancel() still acts: it ends a
+// stream the EPP does not end (linger expiry, shutdown). After the stream's
+// end every call is ignored.
 class ExtProcStream {
  public:
   virtual ~ExtProcStream() = default;
@@ -38,7 +41,8 @@ class ExtProcStream {
   virtual void Close() = 0;
   // Send, then Close: the message carries the half-close (one write, not two).
   virtual void SendLast(extproc::ProcessingRequest message) = 0;
-  // Ends the stream at once (RST_STREAM); queued messages are dropped.
+  // Ends the stream at once (RST_STREAM); queued messages are dropped. Works
+  // after Close() too, until the stream has ended.
   virtual void Cancel() = 0;
 };
 

@@ -1,10 +1,21 @@
 #include "extproc/grpc_ext_proc_client.h"
 
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
 #include "extproc/grpc_stream.h"
 
 namespace eppb {
 
-GrpcExtProcClient::~GrpcExtProcClient() { CancelAllAndWait(std::chrono::seconds(2)); }
+GrpcExtProcClient::GrpcExtProcClient(ChannelRegistry* registry)
+    : registry_(registry), live_(std::make_shared<Live>()) {}
+
+GrpcExtProcClient::~GrpcExtProcClient() {
+  if (!CancelAllAndWait(std::chrono::seconds(2))) {
+    spdlog::warn("{} EPP streams had not ended when the client was destroyed", live_streams());
+  }
+}
 
 std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
@@ -18,28 +29,39 @@ std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     *refusal = Refusal::kNotServing;
     return nullptr;
   }
-  std::lock_guard lock(mu_);  // held so that OnDone cannot Forget before we remember
+  // Held while starting so that the stream's end cannot be forgotten before
+  // it is remembered; GrpcStream::Start calls nothing of ours.
+  std::lock_guard lock(live_->mu);
   auto stream = GrpcStream::Start(entry->stub.get(), std::move(callbacks), max_lifetime,
-                                  [this](GrpcStream* s) { Forget(s); });
-  live_.insert(stream.get());
+                                  [live = live_](GrpcStream* s) {
+                                    std::lock_guard l(live->mu);
+                                    live->streams.erase(s);
+                                    if (live->streams.empty()) live->idle.notify_all();
+                                  });
+  live_->streams.emplace(stream.get(), stream);
   return stream;
 }
 
-void GrpcExtProcClient::Forget(GrpcStream* stream) {
-  std::lock_guard lock(mu_);
-  live_.erase(stream);
-  if (live_.empty()) idle_.notify_all();
+void GrpcExtProcClient::CancelAll() {
+  std::vector<std::shared_ptr<GrpcStream>> all;
+  {
+    std::lock_guard lock(live_->mu);
+    for (auto& [raw, weak] : live_->streams) {
+      if (auto s = weak.lock()) all.push_back(std::move(s));
+    }
+  }
+  for (auto& s : all) s->Cancel();
 }
 
 bool GrpcExtProcClient::CancelAllAndWait(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  for (auto* s : live_) s->Cancel();
-  return idle_.wait_for(lock, timeout, [this] { return live_.empty(); });
+  CancelAll();
+  std::unique_lock lock(live_->mu);
+  return live_->idle.wait_for(lock, timeout, [this] { return live_->streams.empty(); });
 }
 
 size_t GrpcExtProcClient::live_streams() const {
-  std::lock_guard lock(mu_);
-  return live_.size();
+  std::lock_guard lock(live_->mu);
+  return live_->streams.size();
 }
 
 }  // namespace eppb

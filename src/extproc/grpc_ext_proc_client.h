@@ -2,8 +2,9 @@
 #pragma once
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "extproc/channel_registry.h"
 #include "extproc/ext_proc_stream.h"
@@ -16,7 +17,9 @@ class GrpcStream;
 // until gRPC has let go of them before the executors they post to are gone.
 class GrpcExtProcClient final : public ExtProcClient {
  public:
-  explicit GrpcExtProcClient(ChannelRegistry* registry) : registry_(registry) {}
+  explicit GrpcExtProcClient(ChannelRegistry* registry);
+  // Cancels what is left and waits a bounded time; a stream that still ends
+  // later only touches the shared tracking state, never the client.
   ~GrpcExtProcClient() override;
 
   // nullptr when the registry cannot take another target, or the EPP's
@@ -26,18 +29,25 @@ class GrpcExtProcClient final : public ExtProcClient {
                                        std::chrono::milliseconds max_lifetime,
                                        Refusal* refusal) override;
 
-  // Cancels every live stream and waits up to `timeout` for them to end.
-  // True when none is left.
+  // Cancels every live stream (even half-closed ones the EPP keeps open).
+  void CancelAll();
+  // CancelAll, then waits up to `timeout` for gRPC to end them. True when
+  // none is left.
   bool CancelAllAndWait(std::chrono::milliseconds timeout);
   size_t live_streams() const;
 
  private:
-  void Forget(GrpcStream* stream);
+  // The live streams, shared with each stream's end callback so that a
+  // stream ending after the client is gone finds it still there. Its lock
+  // is a leaf: no stream is called while it is held.
+  struct Live {
+    std::mutex mu;
+    std::condition_variable idle;
+    std::unordered_map<GrpcStream*, std::weak_ptr<GrpcStream>> streams;
+  };
 
   ChannelRegistry* registry_;
-  mutable std::mutex mu_;
-  std::condition_variable idle_;
-  std::unordered_set<GrpcStream*> live_;
+  std::shared_ptr<Live> live_;
 };
 
 }  // namespace eppb

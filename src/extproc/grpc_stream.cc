@@ -1,5 +1,7 @@
 #include "extproc/grpc_stream.h"
 
+#include "observe/entry_guard.h"
+
 namespace eppb {
 
 GrpcStream::GrpcStream(std::shared_ptr<ExtProcStreamCallbacks> callbacks, OnEnd on_end)
@@ -57,7 +59,7 @@ void GrpcStream::DropQueuedLocked() {
 
 void GrpcStream::Cancel() {
   std::lock_guard lock(mu_);
-  if (hold_released_) return;
+  if (ended_) return;
   DropQueuedLocked();
   context_.TryCancel();
   ReleaseHoldLocked();
@@ -112,8 +114,8 @@ void GrpcStream::OnReadDone(bool ok) {
     ReleaseHoldLocked();
     return;
   }
-  callbacks_->OnReply(reply_);
-  reply_.Clear();  // keeps its allocations for the next reply
+  Guarded("grpc-read", [this] { callbacks_->OnReply(std::move(reply_)); });
+  reply_.Clear();  // moved from: make it a valid empty message for the next read
   StartRead(&reply_);
 }
 
@@ -122,12 +124,13 @@ void GrpcStream::OnDone(const grpc::Status& status) {
   {
     std::lock_guard lock(mu_);
     hold_released_ = true;
+    ended_ = true;
   }
   {
     auto callbacks = std::move(callbacks_);
-    callbacks->OnStreamDone(status);
+    Guarded("grpc-done", [&] { callbacks->OnStreamDone(status); });
   }  // our reference to the callbacks goes before the client is told we ended
-  if (on_end_) on_end_(this);
+  if (on_end_) Guarded("grpc-end", [this] { on_end_(this); });
 }
 
 }  // namespace eppb

@@ -4,8 +4,14 @@
 // the one place it lets go; holders of the ExtProcStream handle may keep the
 // memory a little longer, but every call after OnDone is a no-op.
 // A hold keeps the RPC open while operations may still be started from
-// outside reactions (the bridge's threads); it is removed exactly once, by
-// Close(), Cancel() or the EPP ending the stream.
+// outside reactions (the owner's strand); it is removed exactly once, by
+// Close(), Cancel() or the EPP ending the stream. Cancel() after Close()
+// still cancels: that is how --linger-ms ends a stream the EPP keeps open.
+//
+// Threads: the owner's strand calls Send/Close/SendLast/Cancel; gRPC's
+// threads run the reactions. mu_ guards only the write queue and its flags
+// between the two; it is a leaf lock, never held while calling out (the
+// callbacks run outside it) and never taken by the bridge's own state.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -58,6 +64,7 @@ class GrpcStream final
   bool close_wanted_ = false;                     // half-close once the queue drains
   bool half_closed_ = false;
   bool hold_released_ = false;  // no more operations from outside reactions
+  bool ended_ = false;          // OnDone ran: the call is over, Cancel() has nothing to end
 };
 
 }  // namespace eppb

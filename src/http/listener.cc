@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-
-#include "config/listen_socket.h"
 #include <boost/asio/strand.hpp>
 
+#include "config/listen_socket.h"
 #include "http/session.h"
+#include "observe/entry_guard.h"
 
 namespace eppb {
 
@@ -44,7 +44,7 @@ void Listener::DoAccept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), self->ctx_)->Run();
+      Guarded("accept", [&] { std::make_shared<Session>(std::move(socket), self->ctx_)->Run(); });
     }
     self->DoAccept();
   });

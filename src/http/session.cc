@@ -7,12 +7,13 @@
 
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 
+#include "http/request_framing.h"
+#include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
 
@@ -21,66 +22,126 @@ namespace eppb {
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
 
+namespace {
+
+bool IsClosed(boost::beast::error_code ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+         ec == boost::beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset;
+}
+
+}  // namespace
+
 Session::Session(asio::ip::tcp::socket socket, ServerContext* ctx)
-    : stream_(std::move(socket)),
-      fd_(stream_.socket().native_handle()),
-      ctx_(ctx),
-      idle_timer_(stream_.get_executor()) {
+    : stream_(std::move(socket)), fd_(stream_.socket().native_handle()), ctx_(ctx) {
   // Beast sizes each read from the buffer's capacity; start it large so a
   // big prompt arrives in 64 KiB reads, not 512-byte ones.
   buffer_.reserve(64 * 1024);
 }
 
+template <class Body>
+void Session::Guard(const char* where, Body&& body) {
+  Guarded(where, body, [this] { HandleInternalError(); });
+}
+
 void Session::Run() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->Guard("session-start", [&] { self->DoRead(); });
+  });
 }
 
 void Session::DoRead() {
   state_ = State::kReading;
   ++generation_;
+  linger_ = false;
+  head_request_ = false;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(ctx_->limits.max_header_bytes));
   parser_->body_limit(ctx_->limits.max_body_bytes);
   stream_.expires_after(buffer_.size() > 0 ? ctx_->limits.read_timeout : ctx_->limits.idle_timeout);
-  http::async_read(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](boost::beast::error_code ec, size_t) { self->OnRead(ec); });
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](boost::beast::error_code ec, size_t) {
+                            self->Guard("session-read", [&] { self->OnHeader(ec); });
+                          });
 }
 
-void Session::OnRead(boost::beast::error_code ec) {
-  if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-      ec == boost::beast::error::timeout || ec == asio::error::eof ||
-      ec == asio::error::connection_reset) {
-    return Close();
+void Session::OnHeader(boost::beast::error_code ec) {
+  if (ec) return OnReadError(ec);
+  const auto& req = parser_->get();
+  version_ = req.version();
+  head_request_ = req.method() == http::verb::head;
+  if (auto refusal = CheckFraming(req)) {
+    start_ = std::chrono::steady_clock::now();
+    linger_ = true;
+    return Write(std::move(*refusal), false);
   }
+  if (parser_->is_done()) return StartExchange();
+  if (ExpectsContinue(req)) SendContinue();
+  ReadBody();
+}
+
+// RFC 9110 §10.1.1: a server may omit 100 Continue when the body has
+// started to arrive; njs's ngx.fetch sends the body at once and would take
+// an interim 100 for the final answer, so it gets none.
+void Session::SendContinue() {
+  char b;
+  if (buffer_.size() > 0 || ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  ssize_t n;
+  do {
+    n = ::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  // A fresh connection's send buffer takes 25 bytes whole; if not, the
+  // client sends its body after its own wait, as without 100 Continue.
+  if (n > 0 && static_cast<size_t>(n) < kContinue.size()) linger_ = true;
+}
+
+void Session::ReadBody() {
+  stream_.expires_after(ctx_->limits.read_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](boost::beast::error_code ec, size_t) {
+                     self->Guard("session-read", [&] { self->OnBody(ec); });
+                   });
+}
+
+void Session::OnBody(boost::beast::error_code ec) {
+  if (ec) return OnReadError(ec);
+  // A torn 100 Continue cannot be told from a body byte by the client:
+  // answer, then close.
+  if (linger_) {
+    start_ = std::chrono::steady_clock::now();
+    return Write(BridgeAnswer::Rejected(500, "internal-error", "could not send 100 Continue"),
+                 false);
+  }
+  StartExchange();
+}
+
+void Session::OnReadError(boost::beast::error_code ec) {
+  if (IsClosed(ec)) return Close();
   start_ = std::chrono::steady_clock::now();
   request_id_.clear();
   epp_.clear();
   trace_id_.clear();
+  linger_ = true;
   if (ec == http::error::body_limit) {
-    linger_ = true;
     return Write(BridgeAnswer::Rejected(
                      413, "body-too-large",
                      "request body over " + std::to_string(ctx_->limits.max_body_bytes) + " bytes"),
                  false);
   }
   if (ec == http::error::header_limit) {
-    linger_ = true;
     return Write(BridgeAnswer::Rejected(431, "headers-too-large", "request headers too large"),
                  false);
   }
-  if (ec) {
-    linger_ = true;
-    return Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request: " + ec.message()),
-                 false);
-  }
-  StartExchange();
+  Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request: " + ec.message()), false);
 }
 
 void Session::StartExchange() {
   start_ = std::chrono::steady_clock::now();
+  request_id_.clear();
+  epp_.clear();
+  trace_id_.clear();
   auto req = parser_->release();
-  version_ = req.version();
   keep_alive_ = req.keep_alive();
   RequestTranslator translator(ctx_->limits);
   auto result = translator.Translate(req);
@@ -103,90 +164,49 @@ void Session::StartExchange() {
   auto request = std::make_shared<const BridgeRequest>(std::move(translated));
   state_ = State::kExchanging;
   stream_.expires_never();
-  auto exchange = std::make_shared<Exchange>(
-      stream_.get_executor(), ctx_->client, ctx_->exchange, request,
-      [self = shared_from_this()](BridgeAnswer answer) { self->OnAnswer(std::move(answer)); },
+  exchange_ = std::make_shared<Exchange>(
+      stream_.get_executor(), ctx_->client, ctx_->exchange, std::move(request),
+      [self = shared_from_this()](BridgeAnswer answer) {
+        self->Guard("session-answer", [&] { self->OnAnswer(std::move(answer)); });
+      },
       ctx_->holds);
-  {
-    std::lock_guard lock(answer_mu_);
-    exchange_ = exchange;
-    turn_ = Turn::kExchanging;
-    watching_ = true;
-  }
-  WatchForHangup();  // before Start: the answer may come at once
+  WatchForHangup();
+  // Last: a refused start answers from inside Start.
+  auto exchange = exchange_;
   exchange->Start();
 }
 
 void Session::WatchForHangup() {
-  stream_.socket().async_wait(asio::ip::tcp::socket::wait_read,
-                              [self = shared_from_this(), gen = generation_](
-                                  boost::system::error_code ec) { self->OnWatch(ec, gen); });
+  stream_.socket().async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
+        self->Guard("session-watch", [&] { self->OnWatch(ec, gen); });
+      });
 }
 
-// Strand: the socket is readable (or the wait failed) while an exchange runs
-// or after its answer went out directly.
+// The socket is readable (or the wait failed) while an exchange runs.
 void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
   if (state_ != State::kExchanging || gen != generation_) return;  // a stale watch
-  std::unique_lock lock(answer_mu_);
-  watching_ = false;
-  if (turn_ == Turn::kAnswered) {  // the next request, or the caller's close: read it
-    turn_ = Turn::kIdle;
-    idle_timer_.cancel();
-    lock.unlock();
-    return DoRead();
-  }
   if (!ec) {
     // Readiness alone is not a hang-up: an edge-triggered wake-up can be
     // left over from bytes the request read already took. Peek to tell.
     char b;
     ssize_t n = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) return;  // pipelined bytes: the caller is still there; OnAnswer continues
+    if (n > 0) return;  // pipelined bytes: the caller is still there
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      watching_ = true;
-      lock.unlock();
       return WatchForHangup();  // spurious: keep watching
     }
   }
-  auto exchange = std::move(exchange_);
-  // Settled already: OnAnswer is on its way and finds the watch gone.
-  if (!exchange || !exchange->Abort()) return;
-  turn_ = Turn::kIdle;
-  lock.unlock();
   LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
   Metrics::Get().CountCallerHangup();
-  EndInflight();
-  Close();
+  Close();  // aborts the exchange
 }
 
 void Session::OnAnswer(BridgeAnswer answer) {
-  std::unique_lock lock(answer_mu_);
-  if (turn_ != Turn::kExchanging) return;
+  if (state_ != State::kExchanging) return;  // closed meanwhile (Abort was refused)
   exchange_.reset();
   EndInflight();
-  bool keep_alive = Render(std::move(answer), keep_alive_);
-  int err = 0;
-  ssize_t sent = SendNow(&err);
-  if (sent == static_cast<ssize_t>(head_.size() + body_.size()) && keep_alive) {
-    body_.clear();
-    if (watching_) {  // the watch takes the connection back when the next request comes
-      turn_ = Turn::kAnswered;
-      idle_timer_.expires_after(ctx_->limits.idle_timeout);
-      idle_timer_.async_wait(
-          [self = shared_from_this()](boost::system::error_code e) { self->OnIdle(e); });
-      return;
-    }
-    turn_ = Turn::kIdle;
-    lock.unlock();
-    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->DoRead(); });
-    return;
-  }
-  // A slow reader, a closing connection or a socket error: the strand finishes.
-  turn_ = Turn::kIdle;
-  lock.unlock();
-  asio::post(stream_.get_executor(),
-             [self = shared_from_this(), keep_alive, written = sent < 0 ? 0 : size_t(sent), err] {
-               self->WriteRest(keep_alive, written, err);
-             });
+  Write(std::move(answer), keep_alive_);
 }
 
 void Session::EndInflight() {
@@ -194,7 +214,22 @@ void Session::EndInflight() {
   Metrics::Get().inflight().Decrement();
 }
 
-ssize_t Session::SendNow(int* err) {
+void Session::HandleInternalError() {
+  if (state_ == State::kClosed) return;
+  if (exchange_ && exchange_->Abort()) EndInflight();
+  exchange_.reset();
+  if (state_ == State::kWriting || state_ == State::kLingering) return Close();
+  linger_ = true;
+  Guarded(
+      "session-internal-error",
+      [&] {
+        Write(BridgeAnswer::Error(500, "internal-error", "the bridge failed on this request"),
+              false);
+      },
+      [this] { Close(); });
+}
+
+ssize_t Session::SendNow() {
   iovec iov[2] = {{head_.data(), head_.size()}, {body_.data(), body_.size()}};
   msghdr msg{};
   msg.msg_iov = iov;
@@ -204,35 +239,40 @@ ssize_t Session::SendNow(int* err) {
     n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
   if (n >= 0) return n;
-  if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-  *err = errno;
-  return -1;
+  return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 }
 
-void Session::WriteRest(bool keep_alive, size_t written, int err) {
+void Session::Write(BridgeAnswer answer, bool keep_alive) {
   state_ = State::kWriting;
   ++generation_;  // a hang-up watch still pending is stale now
-  if (err != 0)
-    return OnWrite(keep_alive, boost::system::error_code(err, boost::system::system_category()));
+  keep_alive = Render(std::move(answer), keep_alive);
+  ssize_t sent = SendNow();
+  if (sent < 0) return Close();  // the caller is gone
+  if (static_cast<size_t>(sent) == head_.size() + body_.size()) return AfterWrite(keep_alive);
+  WriteRest(keep_alive, static_cast<size_t>(sent));
+}
+
+void Session::WriteRest(bool keep_alive, size_t written) {
   size_t in_head = std::min(written, head_.size());
   std::array<asio::const_buffer, 2> rest{asio::buffer(head_) + in_head,
                                          asio::buffer(body_) + (written - in_head)};
   stream_.expires_after(ctx_->limits.read_timeout);
   asio::async_write(stream_, rest,
                     [self = shared_from_this(), keep_alive](boost::beast::error_code ec, size_t) {
-                      self->OnWrite(keep_alive, ec);
+                      self->Guard("session-write", [&] { self->OnWrite(keep_alive, ec); });
                     });
 }
 
-// Strand: a connection left idle after an answer written directly.
-void Session::OnIdle(boost::system::error_code ec) {
-  if (ec) return;
-  {
-    std::lock_guard lock(answer_mu_);
-    if (turn_ != Turn::kAnswered) return;  // the watch took the connection back first
-    turn_ = Turn::kIdle;
-  }
-  Close();
+void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {
+  if (ec) return Close();
+  AfterWrite(keep_alive);
+}
+
+void Session::AfterWrite(bool keep_alive) {
+  body_.clear();  // head_ keeps its capacity for the next answer
+  if (linger_) return Linger();
+  if (!keep_alive) return Close();
+  DoRead();  // a pipelined request already in buffer_ is parsed at once
 }
 
 void Session::Account(const BridgeAnswer& a) {
@@ -282,18 +322,8 @@ bool Session::Render(BridgeAnswer answer, bool keep_alive) {
   HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
   RenderHead(res, &head_);
   body_ = std::move(res.body());
+  if (head_request_) body_.clear();  // the head keeps the Content-Length a GET would get
   return keep_alive;
-}
-
-void Session::Write(BridgeAnswer answer, bool keep_alive) {
-  WriteRest(Render(std::move(answer), keep_alive), 0, 0);
-}
-
-void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {
-  body_.clear();  // head_ keeps its capacity for the next answer
-  if (!ec && linger_) return Linger();
-  if (ec || !keep_alive) return Close();
-  DoRead();
 }
 
 void Session::Linger() {
@@ -303,7 +333,7 @@ void Session::Linger() {
   stream_.expires_after(std::chrono::seconds(5));
   stream_.async_read_some(asio::buffer(discard_),
                           [self = shared_from_this()](boost::beast::error_code e, size_t n) {
-                            self->OnLingerRead(e, n);
+                            self->Guard("session-linger", [&] { self->OnLingerRead(e, n); });
                           });
 }
 
@@ -312,17 +342,16 @@ void Session::OnLingerRead(boost::beast::error_code ec, size_t n) {
   if (ec || lingered_ > ctx_->limits.max_body_bytes + (1u << 20)) return Close();
   stream_.async_read_some(asio::buffer(discard_),
                           [self = shared_from_this()](boost::beast::error_code e, size_t m) {
-                            self->OnLingerRead(e, m);
+                            self->Guard("session-linger", [&] { self->OnLingerRead(e, m); });
                           });
 }
 
+// The one place the connection ends; an exchange still running is aborted.
 void Session::Close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  {
-    std::lock_guard lock(answer_mu_);
-    idle_timer_.cancel();
-  }
+  if (exchange_ && exchange_->Abort()) EndInflight();
+  exchange_.reset();
   boost::system::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.close();

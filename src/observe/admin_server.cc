@@ -1,12 +1,12 @@
 #include "observe/admin_server.h"
 
 #include <boost/asio/post.hpp>
-
-#include "config/listen_socket.h"
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "config/listen_socket.h"
+#include "observe/entry_guard.h"
 #include "observe/metrics.h"
 
 namespace eppb {
@@ -25,7 +25,9 @@ class AdminServer::Connection : public std::enable_shared_from_this<Connection> 
     stream_.expires_after(std::chrono::seconds(30));
     http::async_read(stream_, buffer_, req_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (!ec) self->Answer();
+                       if (!ec)
+                         Guarded(
+                             "admin-read", [&] { self->Answer(); }, [&] { self->Close(); });
                      });
   }
 
@@ -54,15 +56,18 @@ class AdminServer::Connection : public std::enable_shared_from_this<Connection> 
       res->body() = "not found: try /metrics, /healthz, /readyz\n";
     }
     res->prepare_payload();
+    if (req_.method() == http::verb::head) res->body().clear();  // Content-Length stays
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
-                        if (ec || !res->keep_alive()) {
-                          beast::error_code ignored;
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                          return;
-                        }
-                        self->Read();
+                        if (ec || !res->keep_alive()) return self->Close();
+                        Guarded(
+                            "admin-read", [&] { self->Read(); }, [&] { self->Close(); });
                       });
+  }
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
   }
 
   beast::tcp_stream stream_;

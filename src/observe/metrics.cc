@@ -71,6 +71,17 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
                             .Help("EPP header mutations dropped as unsafe")
                             .Register(r)
                             .Add({});
+  internal_errors_ = &p::BuildCounter()
+                          .Name("epp_bridge_internal_errors_total")
+                          .Help("Exceptions caught at an entry point, by where (a defect)")
+                          .Register(r);
+  linger_expired_ = &p::BuildCounter()
+                         .Name("epp_bridge_linger_expired_total")
+                         .Help(
+                             "EPP streams cancelled because the EPP did not end them within "
+                             "--linger-ms of the half-close")
+                         .Register(r)
+                         .Add({});
   channel_state_ = &p::BuildGauge()
                         .Name("epp_bridge_epp_channel_state")
                         .Help("1 for the current connectivity state of each EPP channel")
@@ -136,6 +147,10 @@ void Metrics::CountHeldStreamEnd(const std::string& reason) {
 
 void Metrics::CountCompletionRecord(const std::string& result) {
   Labeled(*completion_records_, {{"result", result}}).Increment();
+}
+
+void Metrics::CountInternalError(const std::string& where) {
+  Labeled(*internal_errors_, {{"where", where}}).Increment();
 }
 
 void Metrics::SetChannelState(const std::string& target, const std::string& state) {

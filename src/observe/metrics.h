@@ -35,6 +35,10 @@ class Metrics {
   void CountCompletionRecord(const std::string& result);  // matched, unknown, duplicate, ...
   void CountCallerHangup() { hangups_->Increment(); }
   void CountDroppedMutations(int n) { dropped_mutations_->Increment(n); }
+  // An exception caught at an entry point (observe/entry_guard.h).
+  void CountInternalError(const std::string& where);
+  // A stream the EPP did not end within --linger-ms after our half-close.
+  void CountLingerExpired() { linger_expired_->Increment(); }
   // Channel connectivity, set by the channel monitor.
   void SetChannelState(const std::string& target, const std::string& state);
   void CountReconnect(const std::string& target);
@@ -61,6 +65,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* completion_records_;
   prometheus::Counter* hangups_;
   prometheus::Counter* dropped_mutations_;
+  prometheus::Family<prometheus::Counter>* internal_errors_;
+  prometheus::Counter* linger_expired_;
   prometheus::Family<prometheus::Gauge>* channel_state_;
   prometheus::Family<prometheus::Counter>* reconnects_;
   prometheus::Family<prometheus::Gauge>* epp_health_;

@@ -49,7 +49,8 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
   AddOpt(cmd, "--concurrency", o->concurrency, "Requests in flight at once", l);
   AddOpt(cmd, "--rate", o->rate,
          "Start requests at this fixed rate per second, at most --concurrency in flight "
-         "(0: each finished request starts the next)", l);
+         "(0: each finished request starts the next)",
+         l);
   AddOpt(cmd, "--threads", o->threads, "Client threads (0: one per core)", l);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
   return cmd;
@@ -92,7 +93,8 @@ bool BuildRequest(const PickOptions& o, BridgeRequest* out, std::string* error) 
   } else {
     out->body = o.body;
   }
-  if (!out->body.empty()) out->headers.push_back({"content-length", std::to_string(out->body.size())});
+  if (!out->body.empty())
+    out->headers.push_back({"content-length", std::to_string(out->body.size())});
   if (!o.subset.empty()) {
     std::vector<SubsetToken> tokens;
     if (!ParseSubsetList(o.subset, &tokens, error)) return false;
@@ -202,9 +204,12 @@ class LoadRun {
           {
             std::lock_guard lock(mu_);
             report_.latencies_ms.push_back(ms);
-            if (a.outcome == Outcome::kPicked) ++report_.picked;
-            else if (a.outcome == Outcome::kImmediate) ++report_.immediate;
-            else ++report_.errors;
+            if (a.outcome == Outcome::kPicked)
+              ++report_.picked;
+            else if (a.outcome == Outcome::kImmediate)
+              ++report_.immediate;
+            else
+              ++report_.errors;
           }
           then();
           // Signalled by the last callback to finish: the run may be destroyed
@@ -291,12 +296,19 @@ int RunPick(PickOptions o) {
   } else {
     LoadRun run(io, &client, cfg, base, o.requests);
     auto start = Clock::now();
-    if (o.rate > 0) run.LaunchAtRate(o.rate, o.concurrency);
-    else run.Launch(o.concurrency);
+    if (o.rate > 0)
+      run.LaunchAtRate(o.rate, o.concurrency);
+    else
+      run.Launch(o.concurrency);
     run.Wait();
     run.report().seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::cout << run.report().Format(o.concurrency);
     code = run.report().errors > 0 ? 1 : 0;
+  }
+  // Every stream ends while the executors it posts to still run: a stream
+  // the EPP keeps open after the half-close is cancelled, not waited for.
+  if (!client.CancelAllAndWait(std::chrono::seconds(2))) {
+    std::cerr << "pick: " << client.live_streams() << " EPP streams did not end\n";
   }
   work.reset();
   io.stop();

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "config/listen_address.h"
 #include "config/tls_flags.h"
+#include "observe/entry_guard.h"
 
 namespace eppb {
 
@@ -75,17 +77,18 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
 BridgeServer::BridgeServer(ServeOptions options)
     : options_(std::move(options)), drain_timer_(io_) {}
 
-// The one place the server dies: streams first (their callbacks post onto
-// io_), then the workers, then io_ with whatever handlers are still queued.
+// The one place the server dies. Drain() has normally run: held streams were
+// released and every stream cancelled before the workers stopped. Streams
+// that have still not ended (an EPP that never answers a cancel cannot stop
+// gRPC from ending them, so this is a bounded wait, not a loop) only post
+// onto io_, which is destroyed last.
 BridgeServer::~BridgeServer() {
-  if (holds_) holds_->ReleaseAll("shutdown");
-  // Cancelled streams end within milliseconds; their last callbacks post
-  // onto io_, so io_ must outlive them (it is destroyed last).
-  while (client_ && !client_->CancelAllAndWait(std::chrono::seconds(5))) {
-    spdlog::warn("{} EPP streams still open at shutdown; waiting", client_->live_streams());
-  }
   io_.stop();
   Wait();
+  if (client_ && !client_->CancelAllAndWait(kStreamEndWait)) {
+    spdlog::warn("{} EPP streams still open at shutdown after {} ms; exiting anyway",
+                 client_->live_streams(), kStreamEndWait.count());
+  }
   client_.reset();
   registry_.reset();
 }
@@ -141,9 +144,9 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
     return nullptr;
   }
   if (!o.completion_socket.empty()) {
-    s->holds_ = std::make_unique<HeldStreamTable>(o.max_held_streams);
+    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams);
     s->ctx_.holds = s->holds_.get();
-    s->completions_ = std::make_shared<CompletionListener>(s->io_, s->holds_.get());
+    s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
     if (!s->completions_->Bind(o.completion_socket, error)) return nullptr;
   }
   if (!o.admin_listen.empty()) {
@@ -176,7 +179,7 @@ void BridgeServer::Start() {
   listener_->Run();
   if (admin_) admin_->Run();
   if (completions_) completions_->Run();
-  for (unsigned i = 0; i < threads_; ++i) pool_.emplace_back([this] { io_.run(); });
+  for (unsigned i = 0; i < threads_; ++i) pool_.emplace_back([this] { RunWorker(); });
 }
 
 void BridgeServer::Drain() {
@@ -188,11 +191,36 @@ void BridgeServer::Drain() {
   });
 }
 
+// Every handler guards itself (observe/entry_guard.h); this catches what
+// escapes from inside a library's own handler, so one bad request never ends
+// the process.
+void BridgeServer::RunWorker() {
+  while (true) {
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& e) {
+      ReportEscapedException("worker", e.what());
+    } catch (...) {
+      ReportEscapedException("worker", "unknown exception");
+    }
+  }
+}
+
+// Drain, in three steps, all bounded by the grace period: (1) in-flight
+// exchanges finish; (2) held streams are released (the EPP gets the
+// half-close) and streams may end on their own; (3) whatever is left is
+// cancelled and the workers stop.
 void BridgeServer::PollDrain() {
+  auto now = std::chrono::steady_clock::now();
   size_t inflight = ctx_.inflight.load();
-  if (inflight == 0 || std::chrono::steady_clock::now() >= grace_end_) {
+  if (!released_ && (inflight == 0 || now >= grace_end_)) {
     if (inflight > 0) spdlog::warn("grace period over with {} exchanges in flight", inflight);
+    released_ = true;
     if (holds_) holds_->ReleaseAll("shutdown");
+  }
+  if (released_ && (client_->live_streams() == 0 || now >= grace_end_)) {
+    client_->CancelAll();
     io_.stop();
     return;
   }

@@ -38,8 +38,9 @@ class BridgeServer {
 
   // Starts accepting on `threads()` threads (the calling thread is not used).
   void Start();
-  // Stops accepting, waits for in-flight exchanges up to the grace period,
-  // then stops the workers. Safe from any thread; idempotent.
+  // Stops accepting, waits for in-flight exchanges, releases held streams
+  // and waits for streams to end, all within the grace period; then cancels
+  // what is left and stops the workers. Safe from any thread; idempotent.
   void Drain();
   // Blocks until the workers have stopped.
   void Wait();
@@ -47,6 +48,10 @@ class BridgeServer {
  private:
   explicit BridgeServer(ServeOptions options);
   void PollDrain();
+  void RunWorker();  // one worker thread: io_.run(), surviving escaped exceptions
+
+  // After the workers stop: how long cancelled streams get to end.
+  static constexpr std::chrono::milliseconds kStreamEndWait{500};
 
   // Declared first, destroyed last: every object below may hold handlers,
   // timers or sockets of io_.
@@ -62,6 +67,7 @@ class BridgeServer {
   std::shared_ptr<CompletionListener> completions_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point grace_end_;
+  bool released_ = false;  // drain step 2 reached (io_'s handlers only)
   std::vector<std::thread> pool_;
 };
 

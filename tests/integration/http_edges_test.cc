@@ -1,0 +1,252 @@
+// The HTTP side against requests NGINX or a hostile local client may send:
+// field sizes Beast cannot store, pipelining, HEAD, 100 Continue and
+// Transfer-Encoding framings RFC 9112 says to refuse.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "stack.h"
+
+namespace eppb::testing {
+namespace {
+
+namespace http = boost::beast::http;
+using Response = http::response<http::string_body>;
+
+// A raw client socket: the test writes exact bytes and reads answers with a
+// timeout, so a stall shows up as a failure instead of a hang.
+class Raw {
+ public:
+  explicit Raw(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  }
+  ~Raw() { ::close(fd_); }
+  void Write(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      ASSERT_GT(n, 0);
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+  }
+  // True when bytes (or EOF) arrive within `ms`.
+  bool Readable(int ms) {
+    if (!in_.empty()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, ms) == 1;
+  }
+  // Up to `n` raw bytes, waiting at most `ms` for each read.
+  std::string ReadRaw(size_t n, int ms) {
+    while (in_.size() < n && Readable(ms) && Fill()) {
+    }
+    std::string out = in_.substr(0, n);
+    in_.erase(0, out.size());
+    return out;
+  }
+  // One answer; `head` for the answer to a HEAD. False on a timeout, EOF or
+  // bytes that do not parse.
+  bool Read(Response* out, bool head = false, int ms = 3000) {
+    http::response_parser<http::string_body> p;
+    p.skip(head);
+    p.body_limit(64 << 20);
+    while (true) {
+      if (!in_.empty()) {
+        boost::beast::error_code ec;
+        size_t used = p.put(boost::asio::buffer(in_), ec);
+        in_.erase(0, used);
+        if (p.is_done()) {
+          *out = p.release();
+          return true;
+        }
+        if (ec && ec != http::error::need_more) return false;
+        if (used > 0) continue;
+      }
+      if (!Readable(ms) || !Fill()) return false;
+    }
+  }
+  // True when the bridge closed the connection and sent nothing more.
+  bool ClosedByPeer(int ms = 3000) {
+    if (!in_.empty() || !Readable(ms)) return false;
+    char b;
+    ssize_t n = ::recv(fd_, &b, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+ private:
+  bool Fill() {
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    in_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+  int fd_;
+  std::string in_;
+};
+
+std::string Request(int epp_port, const std::string& body, const std::string& extra = "",
+                    const std::string& method = "POST") {
+  return method + " / HTTP/1.1\r\nHost: bridge\r\nX-EPP-Host: 127.0.0.1\r\nX-EPP-Port: " +
+         std::to_string(epp_port) + "\r\nContent-Type: application/json\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+class HttpEdges : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    epp_ = StartEpp();
+    auto o = Plaintext();
+    o.max_header_bytes = 1 << 20;  // above what one Beast field can hold
+    bridge_ = StartBridge(o);
+    ASSERT_TRUE(epp_ && bridge_);
+  }
+  void ExpectServing() {
+    Raw c(bridge_->port());
+    c.Write(Request(epp_->port(), kChatBody));
+    Response r;
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.result_int(), 200);
+  }
+  std::unique_ptr<DevEppServer> epp_;
+  std::unique_ptr<BridgeServer> bridge_;
+};
+
+TEST_F(HttpEdges, HeaderValueBeyondWhatBeastStoresIs431AndTheBridgeLivesOn) {
+  Raw c(bridge_->port());
+  c.Write(Request(epp_->port(), kChatBody, "X-Big: " + std::string(65534, 'a') + "\r\n"));
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.result_int(), 431);
+  EXPECT_EQ(r["X-EPP-Error"], "headers-too-large");
+  ExpectServing();
+}
+
+TEST_F(HttpEdges, HeaderNameBeyondWhatBeastStoresIs431) {
+  Raw c(bridge_->port());
+  c.Write(Request(epp_->port(), kChatBody, "X-" + std::string(65534, 'n') + ": v\r\n"));
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.result_int(), 431);
+  ExpectServing();
+}
+
+TEST_F(HttpEdges, TwoPipelinedRequestsGetTwoAnswersAtOnce) {
+  Raw c(bridge_->port());
+  c.Write(Request(epp_->port(), kChatBody) + Request(epp_->port(), kChatBody));
+  Response a, b;
+  ASSERT_TRUE(c.Read(&a, false, 2000));
+  ASSERT_TRUE(c.Read(&b, false, 2000)) << "the second request stalled in the buffer";
+  EXPECT_EQ(a.result_int(), 200);
+  EXPECT_EQ(b.result_int(), 200);
+  EXPECT_EQ(b["X-EPP-Outcome"], "picked");
+}
+
+TEST_F(HttpEdges, PipelinedAfterARejectionToo) {
+  Raw c(bridge_->port());
+  std::string no_target = "GET / HTTP/1.1\r\nHost: bridge\r\n\r\n";
+  c.Write(no_target + Request(epp_->port(), kChatBody));
+  Response a, b;
+  ASSERT_TRUE(c.Read(&a, false, 2000));
+  ASSERT_TRUE(c.Read(&b, false, 2000));
+  EXPECT_EQ(a.result_int(), 400);
+  EXPECT_EQ(b.result_int(), 200);
+}
+
+TEST_F(HttpEdges, HeadAnswersCarryNoBodyAndTheNextAnswerParses) {
+  Raw c(bridge_->port());
+  c.Write("HEAD / HTTP/1.1\r\nHost: bridge\r\n\r\n");  // no X-EPP-Host: refused
+  Response head;
+  ASSERT_TRUE(c.Read(&head, true));
+  EXPECT_EQ(head.result_int(), 400);
+  EXPECT_NE(head[http::field::content_length], "0");  // what a GET would get
+  c.Write("GET / HTTP/1.1\r\nHost: bridge\r\n\r\n");
+  Response get;
+  ASSERT_TRUE(c.Read(&get)) << "the HEAD answer's body was sent and broke the next answer";
+  EXPECT_EQ(get.result_int(), 400);
+  EXPECT_FALSE(get.body().empty());
+}
+
+TEST_F(HttpEdges, AdminHeadAnswersCarryNoBody) {
+  Raw c(bridge_->admin_port());
+  c.Write("HEAD /metrics HTTP/1.1\r\nHost: admin\r\n\r\n");
+  Response head;
+  ASSERT_TRUE(c.Read(&head, true));
+  EXPECT_EQ(head.result_int(), 200);
+  c.Write("GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n");
+  Response get;
+  ASSERT_TRUE(c.Read(&get));
+  EXPECT_EQ(get.result_int(), 200);
+  EXPECT_EQ(get.body(), "ok\n");
+}
+
+TEST_F(HttpEdges, ExpectContinueGetsA100BeforeTheBody) {
+  std::string body(1 << 20, 'x');
+  body = R"({"model":"demo","prompt":")" + body + R"("})";
+  std::string req = Request(epp_->port(), body, "Expect: 100-continue\r\n");
+  std::string head = req.substr(0, req.size() - body.size());
+  Raw c(bridge_->port());
+  c.Write(head);
+  EXPECT_EQ(c.ReadRaw(25, 1000), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.Write(body);
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.result_int(), 200);
+}
+
+// njs's ngx.fetch sends the body with the header and takes an interim 100
+// for the final answer: it must get the final answer only.
+TEST_F(HttpEdges, ExpectContinueWithTheBodyAlreadySentGetsNo100) {
+  Raw c(bridge_->port());
+  c.Write(Request(epp_->port(), kChatBody, "Expect: 100-continue\r\n"));
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.result_int(), 200);
+}
+
+TEST_F(HttpEdges, TransferEncodingsWithoutAFinalChunkedAre400AndClose) {
+  const std::string smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  struct Case {
+    std::string version, te;
+    int status;
+  };
+  for (const auto& [version, te, status] : std::vector<Case>{{"1.1", "chunked, identity", 400},
+                                                             {"1.1", "xchunked", 400},
+                                                             {"1.1", "identity", 400},
+                                                             {"1.0", "chunked", 400},
+                                                             {"1.1", "gzip, chunked", 501}}) {
+    SCOPED_TRACE(version + " " + te);
+    Raw c(bridge_->port());
+    c.Write("POST / HTTP/" + version + "\r\nHost: bridge\r\nX-EPP-Host: 127.0.0.1\r\nX-EPP-Port: " +
+            std::to_string(epp_->port()) + "\r\nTransfer-Encoding: " + te + "\r\n\r\n" + smuggled);
+    Response r;
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.result_int(), status);
+    EXPECT_TRUE(c.ClosedByPeer()) << "the rest was parsed as another request";
+  }
+  ExpectServing();
+}
+
+TEST_F(HttpEdges, ChunkedBodyIsStillRead) {
+  Raw c(bridge_->port());
+  std::string body = kChatBody;
+  char size[16];
+  snprintf(size, sizeof size, "%zx", body.size());
+  c.Write("POST / HTTP/1.1\r\nHost: bridge\r\nX-EPP-Host: 127.0.0.1\r\nX-EPP-Port: " +
+          std::to_string(epp_->port()) + "\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" +
+          body + "\r\n0\r\n\r\n");
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.result_int(), 200);
+}
+
+}  // namespace
+}  // namespace eppb::testing
