@@ -238,3 +238,46 @@ TEST_F(Processes, PickPrintsTheDecisionAndMeasuresLoad) {
 }
 
 }  // namespace
+
+// Whatever the EPP does (never deciding, streaming a body without end,
+// ignoring the half-close of held and lingering streams), SIGTERM ends the
+// process within --grace-ms plus a second.
+TEST_F(Processes, SigtermExitsWithinTheGraceWhateverTheEppDoes) {
+  StartEpp();
+  StartBridge({"--endpoint-picker-disable-tls", "--grace-ms", "1500", "--linger-ms", "60000",
+               "--completion-socket", dir_.File("completion.sock")});
+  // Held (no completion record will come) and ignoring the half-close later.
+  for (int i = 0; i < 3; ++i) {
+    auto r = client_->Send("POST", "/", Epp({{"x-dev-epp-fault", "ignore-half-close"}}), kChat);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  // In flight when the signal comes: no reply at all, and a body without end.
+  std::vector<std::thread> stuck;
+  for (const char* fault : {"no-reply", "endless-body"}) {
+    stuck.emplace_back([this, fault] {
+      HttpClient c(bridge_port_);
+      c.Send("POST", "/", Epp({{"x-dev-epp-fault", fault}}), kChat);  // any answer, or none
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  bridge_->Signal(SIGTERM);
+  auto code = bridge_->Wait(std::chrono::seconds(10));
+  auto took = std::chrono::steady_clock::now() - start;
+  for (auto& t : stuck) t.join();
+  ASSERT_TRUE(code) << bridge_->Log();
+  EXPECT_EQ(*code, 0);
+  EXPECT_LT(took, std::chrono::milliseconds(1500 + 1000)) << bridge_->Log();
+}
+
+// pick cancels a stream the EPP keeps open after the half-close, and exits.
+TEST_F(Processes, PickExitsAgainstAnEppIgnoringTheHalfClose) {
+  StartEpp();
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunCommand({kBin, "pick", "--epp", "127.0.0.1:" + std::to_string(epp_port_),
+                       "--endpoint-picker-disable-tls", "--body", kChat, "-H",
+                       "x-dev-epp-fault: ignore-half-close"},
+                      std::chrono::seconds(20));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6)) << r.output;
+}
