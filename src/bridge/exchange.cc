@@ -35,9 +35,9 @@ BridgeAnswer AnswerForStatus(const grpc::Status& status) {
 Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config,
                    std::shared_ptr<const BridgeRequest> request, Done done, HeldStreamTable* holds)
     : client_(client),
-      holds_(holds),
+      holds_(request->completion_key.empty() ? nullptr : holds),
       config_(config),
-      id_(request->request_id),
+      id_(request->completion_key.empty() ? request->request_id : request->completion_key),
       request_(std::move(request)),
       done_(std::move(done)),
       interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),

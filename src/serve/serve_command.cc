@@ -57,8 +57,13 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "Service name sent in those health checks", epp);
   const std::string resp = "Response phase (held streams)";
   AddOpt(cmd, "--completion-socket", o->completion_socket,
-         "Unix datagram socket for NGINX's completion records; when set, each picked stream is "
-         "held open until its response completes (empty: close right after the pick)",
+         "Unix datagram socket (absolute path, mode 0660) for NGINX's completion records; when "
+         "set, each picked stream that carries X-EPP-Completion-Key is held open until its "
+         "response completes (empty: close right after the pick)",
+         resp);
+  AddOpt(cmd, "--completion-socket-group", o->completion_socket_group,
+         "Group (name or gid) that owns the completion socket: NGINX's workers must be in it "
+         "(empty: the bridge's own group)",
          resp);
   AddOpt(cmd, "--hold-ttl-ms", o->hold_ttl_ms,
          "Longest a stream is held waiting for its completion record", resp);
