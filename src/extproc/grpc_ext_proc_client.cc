@@ -9,7 +9,7 @@ GrpcExtProcClient::~GrpcExtProcClient() { CancelAllAndWait(std::chrono::seconds(
 std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
     std::chrono::milliseconds max_lifetime, Refusal* refusal) {
-  auto* entry = registry_->Get(target);
+  auto entry = registry_->Get(target);
   if (entry == nullptr) {
     *refusal = Refusal::kTooManyTargets;
     return nullptr;
@@ -21,19 +21,23 @@ std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
   std::lock_guard lock(mu_);  // held so that OnDone cannot Forget before we remember
   auto stream = GrpcStream::Start(entry->stub.get(), std::move(callbacks), max_lifetime,
                                   [this](GrpcStream* s) { Forget(s); });
-  live_.insert(stream.get());
+  live_.emplace(stream.get(), std::move(entry));
   return stream;
 }
 
 void GrpcExtProcClient::Forget(GrpcStream* stream) {
+  std::shared_ptr<ChannelRegistry::Entry> entry;  // let go of outside the lock
   std::lock_guard lock(mu_);
-  live_.erase(stream);
+  auto it = live_.find(stream);
+  if (it == live_.end()) return;
+  entry = std::move(it->second);
+  live_.erase(it);
   if (live_.empty()) idle_.notify_all();
 }
 
 bool GrpcExtProcClient::CancelAllAndWait(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  for (auto* s : live_) s->Cancel();
+  for (const auto& [s, entry] : live_) s->Cancel();
   return idle_.wait_for(lock, timeout, [this] { return live_.empty(); });
 }
 

@@ -3,7 +3,7 @@
 
 #include <condition_variable>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "extproc/channel_registry.h"
 #include "extproc/ext_proc_stream.h"
@@ -37,7 +37,9 @@ class GrpcExtProcClient final : public ExtProcClient {
   ChannelRegistry* registry_;
   mutable std::mutex mu_;
   std::condition_variable idle_;
-  std::unordered_set<GrpcStream*> live_;
+  // Each live stream with its registry entry: held for the stream's life, so
+  // the registry never evicts a target with a stream open.
+  std::unordered_map<GrpcStream*, std::shared_ptr<ChannelRegistry::Entry>> live_;
 };
 
 }  // namespace eppb

@@ -44,7 +44,10 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddOpt(cmd, "--linger-ms", o->linger_ms,
          "After the decision, how long the EPP may take to end the stream", epp);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
-  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept", epp);
+  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets,
+         "Distinct EPP targets (channels) kept; when full, the least recently used one with no "
+         "stream open is closed for a new one",
+         epp);
   AddOpt(cmd, "--epp-health-interval-ms", o->epp_health_interval_ms,
          "How often to ask each EPP's grpc.health.v1 service; NOT_SERVING fails new requests "
          "at once with 503 (0: never ask)",
