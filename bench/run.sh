@@ -181,7 +181,8 @@ fi
 if wants fullpath; then
     section "full path: NGINX+NJS+bridge+dev-epp+mock vs plain NGINX proxy_pass, $CONC connections, $ROUNDS rounds"
     # As deployed: the bridge holds each picked stream until NGINX's completion record.
-    start_bridge_named bridge-gw GWB GWB_PID --completion-socket "$E2E_TMP/completion.sock"
+    start_bridge_named bridge-gw GWB GWB_PID --completion-socket "$E2E_TMP/completion.sock" \
+        --completion-socket-group "$(nginx_worker_group)"
     start_gateway one-pool.conf.in "BRIDGE_ADDR=127.0.0.1:$GWB" "EPP_PORT=$EPP" \
         "POOL_SERVERS=$(pool_servers "${MOCK_PORTS[0]}")"
     GW_PID="$SPAWNED_PID"
@@ -254,9 +255,13 @@ if wants memory; then
     BHELD_PID="$SPAWNED_PID"
     admin="$(admin_port "$E2E_TMP/bridge-held.log")"
     [[ -n "$admin" ]] || fail "bridge-held: no admin port in its log"
-    h2load --h1 -c 50 -n 1000 "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
-        "http://127.0.0.1:$BHELD/v1/chat/completions" >"$E2E_TMP/held.txt" 2>&1 || true
-    h2load_ok "$E2E_TMP/held.txt" || fail "held streams: $(grep -E '^(requests|status codes)' "$E2E_TMP/held.txt" | tr '\n' ' ')"
+    # Each request needs its own X-EPP-Completion-Key (as NGINX's $request_id) to be held.
+    printf '%032x\n' $(seq 1000) | xargs -P 50 -I{} curl -sS --max-time 30 -o /dev/null \
+        -w '%{http_code}\n' "${BRIDGE_HDRS[@]}" -H 'x-epp-completion-key: {}' \
+        --data-binary @"$E2E_TMP/chat.json" "http://127.0.0.1:$BHELD/v1/chat/completions" \
+        >"$E2E_TMP/held.txt" 2>&1 || true
+    [[ "$(grep -c '^200$' "$E2E_TMP/held.txt")" -eq 1000 ]] \
+        || fail "held streams: $(sort "$E2E_TMP/held.txt" | uniq -c | tr '\n' ' ')"
     sleep 1
     held="$(curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics" \
         | awk '/^epp_bridge_held_streams /{print int($2)}')"

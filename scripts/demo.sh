@@ -79,8 +79,11 @@ for p in "${mock_ports[@]}"; do
 done
 nginx_run mocks "$repo/tests/e2e/mock-model.conf.in" "MOCK_LISTENS=$listens"
 run dev-epp "$bin" dev-epp --listen "127.0.0.1:$epp_port" --endpoints "$endpoints"
+# The socket is mode 0660: its group must be that of NGINX's workers (nobody's
+# group when NGINX starts as root).
+workers_group="$(if [[ $EUID -eq 0 ]]; then id -gn nobody; else id -gn; fi)"
 run bridge "$bin" serve --listen "127.0.0.1:$bridge_port" --endpoint-picker-disable-tls \
-    --completion-socket "$dir/completion.sock"
+    --completion-socket "$dir/completion.sock" --completion-socket-group "$workers_group"
 nginx_run gateway "$repo/deploy/nginx/one-pool.conf.in" "LISTEN=127.0.0.1:$gw_port" \
     "COMPLETION_SOCKET=$dir/completion.sock" \
     "BRIDGE_ADDR=127.0.0.1:$bridge_port" "EPP_PORT=$epp_port" "POOL_SERVERS=$servers"

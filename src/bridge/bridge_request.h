@@ -18,7 +18,10 @@ struct HeaderPair {
 
 struct BridgeRequest {
   EppTarget target;
-  std::string request_id;           // also present in headers as x-request-id
+  std::string request_id;  // also present in headers as x-request-id
+  // NGINX's $request_id from X-EPP-Completion-Key (common/completion_key.h):
+  // the held stream's key. Empty: the stream is not held (closed after the pick).
+  std::string completion_key;
   std::vector<HeaderPair> headers;  // pseudo-headers first, in HTTP/2 order
   std::string body;
   std::vector<std::string> subset;  // subset hint entries, sent verbatim

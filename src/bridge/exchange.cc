@@ -41,7 +41,7 @@ Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& c
       holds_(holds),
       config_(config),
       id_(request->request_id),
-      hold_key_(request->request_id),
+      hold_key_(request->completion_key),
       request_(std::move(request)),
       done_(std::move(done)),
       interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),

@@ -59,6 +59,15 @@ bool IsDottedQuad(std::string_view s) {
   return octets == 4;
 }
 
+// Canonical "::ffff:a.b.c.d" (an IPv4-mapped IPv6 address) → "a.b.c.d".
+std::string_view WithoutV4Mapping(std::string_view canonical) {
+  constexpr std::string_view kMapped = "::ffff:";
+  if (canonical.starts_with(kMapped) && IsDottedQuad(canonical.substr(kMapped.size()))) {
+    return canonical.substr(kMapped.size());
+  }
+  return canonical;
+}
+
 bool OnlyDigitsAndDots(std::string_view s) {
   for (char c : s) {
     if ((c < '0' || c > '9') && c != '.') return false;
@@ -75,6 +84,18 @@ std::string Endpoint::ToString() const {
 
 bool SubsetToken::Matches(const Endpoint& e) const {
   return e.address == address && (!port || *port == e.port);
+}
+
+bool SubsetToken::MatchesIp(const Endpoint& e) const {
+  const std::string_view ip = WithoutV4Mapping(e.address);
+  if (ip == WithoutV4Mapping(address)) return true;
+  // A bare IPv6 entry such as "fd00::1:8000": llm-d-router cuts every entry
+  // at its last ':' and so reads the IP fd00::1 (port 8000). Admit that too.
+  const size_t colon = address.rfind(':');
+  if (port || colon == std::string::npos || WithoutV4Mapping(address) != address) return false;
+  bool v6 = false;
+  auto cut = ParseIpLiteral(std::string_view(address).substr(0, colon), &v6);
+  return cut && *cut == ip;
 }
 
 std::optional<uint16_t> ParsePort(std::string_view s) {

@@ -25,7 +25,13 @@ struct Endpoint {
 struct SubsetToken {
   std::string address;
   std::optional<uint16_t> port;
+  // The same IP and, when the token has one, the same port.
   bool Matches(const Endpoint& e) const;
+  // The same IP, whatever the ports: the reference EPP's rule for the subset
+  // hint (docs/protocol.md). An IPv4-mapped IPv6 address equals its IPv4 one;
+  // a bare IPv6 entry also admits the address before its last ':', as the
+  // reference reads "fd00::1:8000".
+  bool MatchesIp(const Endpoint& e) const;
 };
 
 // Parses "1-65535" with digits only.

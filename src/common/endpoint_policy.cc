@@ -69,7 +69,7 @@ std::string EndpointPolicy::Check(const std::vector<Endpoint>& endpoints,
     }
     if (tokens.empty()) continue;
     bool member = false;
-    for (const auto& t : tokens) member = member || t.Matches(e);
+    for (const auto& t : tokens) member = member || t.MatchesIp(e);
     if (!member) {
       *detail = "EPP chose " + e.ToString() + ", outside the subset hint";
       return "endpoint-outside-subset";

@@ -24,7 +24,9 @@ class EndpointPolicy {
 
   // Empty when every endpoint is acceptable; otherwise the failure reason
   // token ("endpoint-not-allowed", "endpoint-outside-subset") and `detail`.
-  // `subset` holds the hint entries as sent (already validated).
+  // `subset` holds the hint entries as sent (already validated). Subset
+  // membership is by IP only, ports aside, as llm-d-router matches the hint
+  // (docs/protocol.md): data-parallel ranks share an IP on several ports.
   std::string Check(const std::vector<Endpoint>& endpoints, const std::vector<std::string>& subset,
                     std::string* detail) const;
 

@@ -24,6 +24,26 @@ bool IsDnsName(std::string_view s) {
   return s.back() != '-';
 }
 
+// True when the last label is a number (decimal, or 0x hex), as in 127.1,
+// 2130706433 or 0x7f.1: the resolver would read the name as an IPv4 address
+// in a non-canonical spelling (the WHATWG URL host rule "ends in a number").
+bool EndsInANumber(std::string_view s) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  size_t dot = s.rfind('.');
+  std::string_view last = dot == std::string_view::npos ? s : s.substr(dot + 1);
+  if (last.empty()) return false;
+  bool digits = true;
+  for (char c : last) digits = digits && c >= '0' && c <= '9';
+  if (digits) return true;
+  if (last.size() < 2 || last[0] != '0' || (last[1] != 'x' && last[1] != 'X')) return false;
+  for (char c : last.substr(2)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string EppTarget::Key() const {
@@ -47,6 +67,10 @@ std::optional<EppTarget> EppTarget::Parse(std::string_view host, std::string_vie
   t.port = *p;
   if (auto ip = ParseIpLiteral(host, &t.ipv6)) {
     t.host = std::move(*ip);
+  } else if (EndsInANumber(host)) {
+    // One EPP must have one key (one channel, one slot): IPv4 addresses only as a.b.c.d.
+    *error = "X-EPP-Host: an IPv4 address must be written a.b.c.d (no 127.1, 2130706433, 0x7f.1)";
+    return std::nullopt;
   } else if (IsDnsName(host)) {
     t.host = ToLower(host);
   } else {

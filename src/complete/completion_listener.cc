@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
@@ -21,29 +23,48 @@ CompletionListener::~CompletionListener() {
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
-bool CompletionListener::Bind(const std::string& path, std::string* error) {
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+bool CompletionListener::Bind(const std::string& path, std::optional<gid_t> group,
+                              std::string* error) {
+  // Bound under a temporary name, given its mode and group, then renamed into
+  // place: the socket never appears under PATH with wider permissions.
+  const std::string staging = path + ".new";
+  if (path.empty() || path.front() != '/') {
+    *error = "--completion-socket must be an absolute path: " + path;
+    return false;
+  }
+  if (staging.size() >= sizeof(sockaddr_un::sun_path)) {
     *error = "--completion-socket path is too long: " + path;
     return false;
   }
   struct stat st;
-  if (::lstat(path.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      *error = "--completion-socket " + path + " exists and is not a socket";
-      return false;
-    }
-    ::unlink(path.c_str());  // a stale socket from an earlier run
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+    *error = "--completion-socket " + path + " exists and is not a socket";
+    return false;
   }
+  if (::lstat(staging.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(staging.c_str());
   boost::system::error_code ec;
   socket_.open(datagram(), ec);
-  if (!ec) socket_.bind(datagram::endpoint(path), ec);
+  if (!ec) socket_.bind(datagram::endpoint(staging), ec);
   if (!ec) socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
   if (ec) {
     *error = "cannot bind --completion-socket " + path + ": " + ec.message();
     return false;
   }
+  std::string step;
+  if (::chmod(staging.c_str(), kSocketMode) != 0) {
+    step = "chmod";
+  } else if (group && ::chown(staging.c_str(), static_cast<uid_t>(-1), *group) != 0) {
+    step = "chown to group " + std::to_string(*group);
+  } else if (::rename(staging.c_str(), path.c_str()) != 0) {  // replaces a stale socket
+    step = "rename";
+  }
+  if (!step.empty()) {
+    *error = "--completion-socket " + path + ": " + step + " failed: " + std::strerror(errno);
+    ::unlink(staging.c_str());
+    socket_.close(ec);
+    return false;
+  }
   path_ = path;
-  ::chmod(path.c_str(), 0666);  // NGINX workers run as another user; the directory guards access
   return true;
 }
 
@@ -78,7 +99,7 @@ void CompletionListener::Route(size_t n) {
   const char* result = table_->Complete(record);
   if (std::string_view(result) != "matched") {
     LogEventLimited(spdlog::level::debug, "completion-record",
-                    {{"request_id", record.request_id}, {"result", result}});
+                    {{"key", record.request_id}, {"result", result}});
   }
 }
 

@@ -6,9 +6,12 @@
 // record is routed there with no hand-off.
 #pragma once
 
+#include <sys/types.h>
+
 #include <array>
 #include <boost/asio/local/datagram_protocol.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bridge/held_stream_table.h"
@@ -20,8 +23,12 @@ class CompletionListener : public std::enable_shared_from_this<CompletionListene
   // `table` outlives the listener; its strand runs the listener too.
   explicit CompletionListener(HeldStreamTable* table);
   ~CompletionListener();
-  // Binds PATH (replacing a stale socket file); false with *error.
-  bool Bind(const std::string& path, std::string* error);
+  // The socket file's mode: NGINX's workers reach it through its group.
+  static constexpr mode_t kSocketMode = 0660;
+  // Binds PATH (an absolute path; a stale socket file there is replaced),
+  // mode kSocketMode, owned by `group` when given (else the process's group);
+  // false with *error.
+  bool Bind(const std::string& path, std::optional<gid_t> group, std::string* error);
   void Run();
   void Stop();
 

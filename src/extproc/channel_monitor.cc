@@ -83,6 +83,11 @@ struct ChannelMonitor::Watched {
   Tag due_tag{Tag::kProbeDue, this};
   Tag done_tag{Tag::kProbeDone, this};
 
+  // Events armed on the queue and not yet returned; an unwatched channel is
+  // freed when this reaches 0.
+  int pending = 0;
+  bool unwatched = false;
+
   // Connectivity.
   grpc_connectivity_state last = GRPC_CHANNEL_IDLE;
   bool was_ready = false;  // has been READY at least once
@@ -122,8 +127,21 @@ void ChannelMonitor::Watch(std::string target, std::shared_ptr<grpc::Channel> ch
   if (health_.interval.count() > 0) StartProbe(w);
 }
 
+void ChannelMonitor::Unwatch(const grpc::Channel* channel) {
+  std::lock_guard lock(mu_);
+  for (auto& w : watched_) {
+    if (w->channel.get() != channel || w->unwatched) continue;
+    w->unwatched = true;
+    w->alarm.Cancel();
+    if (w->probe_ctx) w->probe_ctx->TryCancel();
+    Metrics::Get().ForgetEppTarget(w->target);
+    return;
+  }
+}
+
 void ChannelMonitor::ArmStateWatch(Watched* w) {
-  // A short deadline bounds how long a stop waits for this watch.
+  ++w->pending;
+  // A short deadline bounds how long a stop (or an unwatch) waits for this watch.
   w->channel->NotifyOnStateChange(w->last,
                                   std::chrono::system_clock::now() + std::chrono::milliseconds(250),
                                   &cq_, &w->state_tag);
@@ -148,6 +166,7 @@ void ChannelMonitor::OnStateChange(Watched* w) {
 }
 
 void ChannelMonitor::StartProbe(Watched* w) {
+  ++w->pending;
   w->probe_ctx = std::make_unique<grpc::ClientContext>();
   w->probe_ctx->set_deadline(std::chrono::system_clock::now() + health_.timeout);
   health::HealthCheckRequest request;
@@ -176,7 +195,29 @@ void ChannelMonitor::OnProbeDone(Watched* w) {
       health_.unhealthy_interval.count() > 0) {
     next = std::min(next, health_.unhealthy_interval);
   }
+  ++w->pending;
   w->alarm.Set(&cq_, std::chrono::system_clock::now() + next, &w->due_tag);
+}
+
+void ChannelMonitor::Dispatch(Watched* w, int kind, bool ok) {
+  --w->pending;
+  if (w->unwatched) {
+    if (w->pending == 0) {
+      std::erase_if(watched_, [w](const std::unique_ptr<Watched>& p) { return p.get() == w; });
+    }
+    return;
+  }
+  switch (kind) {
+    case Tag::kState:
+      OnStateChange(w);
+      break;
+    case Tag::kProbeDue:
+      if (ok) StartProbe(w);
+      break;
+    case Tag::kProbeDone:
+      OnProbeDone(w);
+      break;
+  }
 }
 
 void ChannelMonitor::Run() {
@@ -201,17 +242,7 @@ void ChannelMonitor::Run() {
     // completion queue already does, in a way race detectors cannot see).
     std::lock_guard lock(mu_);
     auto* tag = static_cast<Tag*>(raw);
-    switch (tag->kind) {
-      case Tag::kState:
-        OnStateChange(tag->w);
-        break;
-      case Tag::kProbeDue:
-        if (ok) StartProbe(tag->w);
-        break;
-      case Tag::kProbeDone:
-        OnProbeDone(tag->w);
-        break;
-    }
+    Dispatch(tag->w, tag->kind, ok);
   }
   std::lock_guard lock(mu_);
   watched_.clear();

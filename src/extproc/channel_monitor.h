@@ -36,6 +36,9 @@ class ChannelMonitor {
   explicit ChannelMonitor(HealthProbeOptions health = {});
   ~ChannelMonitor();  // stops the thread; returns within about 250 ms
   void Watch(std::string target, std::shared_ptr<grpc::Channel> channel, SharedEppHealth health);
+  // Stops watching `channel` (an evicted target) and drops its series from
+  // /metrics; its watch is freed once its pending events have come back.
+  void Unwatch(const grpc::Channel* channel);
 
  private:
   struct Watched;
@@ -44,6 +47,7 @@ class ChannelMonitor {
   void OnStateChange(Watched* w);
   void StartProbe(Watched* w);
   void OnProbeDone(Watched* w);
+  void Dispatch(Watched* w, int kind, bool ok);  // mu_ held; one completed event
   void Run();
 
   const HealthProbeOptions health_;

@@ -7,6 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "observe/logging.h"
+#include "observe/metrics.h"
+
 namespace eppb {
 namespace {
 
@@ -93,12 +96,15 @@ ChannelRegistry::ChannelRegistry(std::shared_ptr<grpc::ChannelCredentials> creds
       server_name_(std::move(server_name)),
       options_(options) {}
 
-ChannelRegistry::Entry* ChannelRegistry::Get(const EppTarget& target) {
+std::shared_ptr<ChannelRegistry::Entry> ChannelRegistry::Get(const EppTarget& target) {
   std::string key = target.Key();
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
-  if (it != entries_.end()) return it->second.get();
-  if (entries_.size() >= options_.max_targets) return nullptr;
+  if (it != entries_.end()) {
+    it->second.last_used = ++use_clock_;
+    return it->second.entry;
+  }
+  if (entries_.size() >= options_.max_targets && !EvictIdleLocked()) return nullptr;
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options_.max_receive_bytes);
@@ -112,15 +118,30 @@ ChannelRegistry::Entry* ChannelRegistry::Get(const EppTarget& target) {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (!server_name_.empty()) args.SetSslTargetNameOverride(server_name_);
 
-  auto entry = std::make_unique<Entry>();
+  auto entry = std::make_shared<Entry>();
   entry->channel = grpc::CreateCustomChannel(target.GrpcUri(), creds_, args);
   entry->channel->GetState(true);  // connect now, not on the first request
   entry->stub = envoy::service::ext_proc::v3::ExternalProcessor::NewStub(entry->channel);
   entry->health = std::make_shared<std::atomic<EppHealth>>(EppHealth::kUnknown);
   monitor_.Watch(key, entry->channel, entry->health);
-  auto* raw = entry.get();
-  entries_.emplace(std::move(key), std::move(entry));
-  return raw;
+  entries_.emplace(std::move(key), Slot{entry, ++use_clock_});
+  return entry;
+}
+
+bool ChannelRegistry::EvictIdleLocked() {
+  // Under mu_ no new holder can appear (Get is the only source), so an entry
+  // held by the registry alone stays unheld until it is gone.
+  auto victim = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->second.entry.use_count() != 1) continue;
+    if (victim == entries_.end() || it->second.last_used < victim->second.last_used) victim = it;
+  }
+  if (victim == entries_.end()) return false;
+  LogEventLimited(spdlog::level::info, "epp-target-evicted", {{"epp", victim->first}});
+  monitor_.Unwatch(victim->second.entry->channel.get());
+  Metrics::Get().CountEppTargetEviction();
+  entries_.erase(victim);
+  return true;
 }
 
 size_t ChannelRegistry::size() const {

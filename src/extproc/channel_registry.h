@@ -1,6 +1,7 @@
 // One long-lived gRPC channel per EPP target, shared by every request.
-// Channels are created on first use, keep reconnecting with backoff while the
-// EPP is down, and live as long as the registry.
+// Channels are created on first use and keep reconnecting with backoff while
+// the EPP is down. When --max-epp-targets are in use, a new target evicts the
+// least recently used idle one (no stream open, nobody holding its entry).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -39,8 +40,10 @@ class ChannelRegistry {
     std::unique_ptr<envoy::service::ext_proc::v3::ExternalProcessor::Stub> stub;
     SharedEppHealth health;  // the EPP's last health answer (channel monitor)
   };
-  // The entry for a target, or nullptr when the registry is full.
-  Entry* Get(const EppTarget& target);
+  // The entry for a target, or nullptr when every slot is in use. Whoever
+  // holds the returned pointer (a stream, for its whole life) keeps the entry
+  // from being evicted.
+  std::shared_ptr<Entry> Get(const EppTarget& target);
   size_t size() const;
 
  private:
@@ -52,8 +55,16 @@ class ChannelRegistry {
   std::shared_ptr<grpc::ChannelCredentials> creds_;
   std::string server_name_;
   ChannelOptions options_;
+  struct Slot {
+    std::shared_ptr<Entry> entry;
+    uint64_t last_used = 0;  // a tick of use_clock_
+  };
+  // mu_ held: frees the least recently used slot nobody else holds; false when none.
+  bool EvictIdleLocked();
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, Slot> entries_;
+  uint64_t use_clock_ = 0;
 };
 
 }  // namespace eppb

@@ -20,7 +20,7 @@ GrpcExtProcClient::~GrpcExtProcClient() {
 std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
     std::chrono::milliseconds max_lifetime, Refusal* refusal) {
-  auto* entry = registry_->Get(target);
+  auto entry = registry_->Get(target);
   if (entry == nullptr) {
     *refusal = Refusal::kTooManyTargets;
     return nullptr;
@@ -34,11 +34,15 @@ std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
   std::lock_guard lock(live_->mu);
   auto stream = GrpcStream::Start(entry->stub.get(), std::move(callbacks), max_lifetime,
                                   [live = live_](GrpcStream* s) {
+                                    std::shared_ptr<ChannelRegistry::Entry> entry;  // freed unlocked
                                     std::lock_guard l(live->mu);
-                                    live->streams.erase(s);
+                                    auto it = live->streams.find(s);
+                                    if (it == live->streams.end()) return;
+                                    entry = std::move(it->second.entry);
+                                    live->streams.erase(it);
                                     if (live->streams.empty()) live->idle.notify_all();
                                   });
-  live_->streams.emplace(stream.get(), stream);
+  live_->streams.emplace(stream.get(), Live::Stream{stream, std::move(entry)});
   return stream;
 }
 
@@ -46,8 +50,8 @@ void GrpcExtProcClient::CancelAll() {
   std::vector<std::shared_ptr<GrpcStream>> all;
   {
     std::lock_guard lock(live_->mu);
-    for (auto& [raw, weak] : live_->streams) {
-      if (auto s = weak.lock()) all.push_back(std::move(s));
+    for (auto& [raw, s] : live_->streams) {
+      if (auto strong = s.stream.lock()) all.push_back(std::move(strong));
     }
   }
   for (auto& s : all) s->Cancel();

@@ -43,7 +43,13 @@ class GrpcExtProcClient final : public ExtProcClient {
   struct Live {
     std::mutex mu;
     std::condition_variable idle;
-    std::unordered_map<GrpcStream*, std::weak_ptr<GrpcStream>> streams;
+    struct Stream {
+      std::weak_ptr<GrpcStream> stream;
+      // Held for the stream's life, so the registry never evicts a target
+      // with a stream open.
+      std::shared_ptr<ChannelRegistry::Entry> entry;
+    };
+    std::unordered_map<GrpcStream*, Stream> streams;
   };
 
   ChannelRegistry* registry_;

@@ -1,10 +1,9 @@
 #include "http/listener.h"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "config/accept_backoff.h"
 #include "config/listen_socket.h"
 #include "http/session.h"
 #include "observe/entry_guard.h"
@@ -15,7 +14,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 Listener::Listener(asio::io_context& io, ServerContext* ctx)
-    : io_(io), acceptor_(asio::make_strand(io)), ctx_(ctx) {}
+    : io_(io), acceptor_(asio::make_strand(io)), pause_(acceptor_.get_executor()), ctx_(ctx) {}
 
 bool Listener::Listen(const tcp::endpoint& at, std::string* error) {
   return ListenOn(acceptor_, at, "", error);
@@ -32,22 +31,31 @@ void Listener::Stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->pause_.cancel();
   });
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                     boost::system::error_code ec,
-                                                     tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (ec) {
-      spdlog::warn("accept failed: {}", ec.message());
-    } else {
-      socket.set_option(tcp::no_delay(true), ec);
-      Guarded("accept", [&] { std::make_shared<Session>(std::move(socket), self->ctx_)->Run(); });
-    }
-    self->DoAccept();
-  });
+  acceptor_.async_accept(
+      asio::make_strand(io_),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+        if (ec) {
+          auto pause = AfterAcceptError(ec, "http");
+          if (pause.count() > 0) {
+            self->pause_.expires_after(pause);
+            self->pause_.async_wait([self](boost::system::error_code) {
+              if (self->acceptor_.is_open()) self->DoAccept();
+            });
+            return;
+          }
+        } else {
+          socket.set_option(tcp::no_delay(true), ec);
+          Guarded("accept",
+                  [&] { std::make_shared<Session>(std::move(socket), self->ctx_)->Run(); });
+        }
+        self->DoAccept();
+      });
 }
 
 }  // namespace eppb

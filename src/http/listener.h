@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "http/server_context.h"
@@ -22,6 +23,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void DoAccept();
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer pause_;  // the acceptor's strand: a pause after a failed accept
   ServerContext* ctx_;
 };
 

@@ -4,8 +4,10 @@
 #include <random>
 #include <vector>
 
+#include "common/completion_key.h"
 #include "common/endpoint.h"
 #include "common/header_rules.h"
+#include "observe/logging.h"
 
 namespace eppb {
 namespace {
@@ -28,7 +30,8 @@ void AddConnectionTokens(std::string_view v, std::vector<std::string>* tokens) {
 
 // The single-valued headers the bridge reads (X-EPP-*, X-Request-Id).
 struct ControlHeaders {
-  std::optional<std::string> host, port, method, path, authority, scheme, subset, request_id;
+  std::optional<std::string> host, port, method, path, authority, scheme, subset, completion_key,
+      request_id;
   bool duplicate = false;  // one of them appeared more than once
 
   void Take(std::optional<std::string>* slot, std::string_view value) {
@@ -55,6 +58,8 @@ struct ControlHeaders {
       Take(&scheme, value);
     } else if (n == "subset") {
       Take(&subset, value);
+    } else if (n == "completion-key") {
+      Take(&completion_key, value);
     }
   }
 };
@@ -109,7 +114,8 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
     return BridgeAnswer::Rejected(400, "duplicate-control-header",
                                   "X-EPP-* and X-Request-Id headers may appear only once");
   }
-  const auto& [host, port, method, path, authority, scheme, subset, request_id, dup] = c;
+  const auto& [host, port, method, path, authority, scheme, subset, completion_key, request_id,
+               dup] = c;
   if (!host || host->empty()) {
     return BridgeAnswer::Rejected(400, "missing-epp-host", "missing X-EPP-Host header");
   }
@@ -157,6 +163,18 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
   }
   if (path && (path->empty() || (path->front() != '/' && *path != "*"))) {
     return BridgeAnswer::Rejected(400, "invalid-path", "X-EPP-Path must start with '/'");
+  }
+  if (completion_key) {
+    if (!IsCompletionKey(*completion_key)) {
+      // Only NGINX sets it (from $request_id); anything else is a wiring error or forged.
+      LogEventLimited(
+          spdlog::level::warn, "invalid-completion-key",
+          {{"epp", out.target.Key()}, {"length", std::to_string(completion_key->size())}});
+      return BridgeAnswer::Rejected(
+          400, "invalid-completion-key",
+          "X-EPP-Completion-Key must be NGINX's $request_id (32 lower-case hex digits)");
+    }
+    out.completion_key = *completion_key;
   }
 
   if (!hop.empty()) {

@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "config/accept_backoff.h"
 #include "config/listen_socket.h"
 #include "observe/entry_guard.h"
 #include "observe/metrics.h"
@@ -77,7 +78,10 @@ class AdminServer::Connection : public std::enable_shared_from_this<Connection> 
 };
 
 AdminServer::AdminServer(asio::io_context& io, ReadyFn ready)
-    : io_(io), acceptor_(asio::make_strand(io)), ready_(std::move(ready)) {}
+    : io_(io),
+      acceptor_(asio::make_strand(io)),
+      pause_(acceptor_.get_executor()),
+      ready_(std::move(ready)) {}
 
 bool AdminServer::Listen(const tcp::endpoint& at, std::string* error) {
   return ListenOn(acceptor_, at, " (admin)", error);
@@ -94,18 +98,25 @@ void AdminServer::Stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->pause_.cancel();
   });
 }
 
 void AdminServer::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(io_),
-                         [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
-                           if (!self->acceptor_.is_open()) return;
-                           if (!ec) {
-                             std::make_shared<Connection>(std::move(s), &self->ready_)->Read();
-                           }
-                           self->DoAccept();
-                         });
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
+                                                     boost::system::error_code ec, tcp::socket s) {
+    if (!self->acceptor_.is_open()) return;
+    if (!ec) {
+      std::make_shared<Connection>(std::move(s), &self->ready_)->Read();
+    } else if (auto pause = AfterAcceptError(ec, "admin"); pause.count() > 0) {
+      self->pause_.expires_after(pause);
+      self->pause_.async_wait([self](boost::system::error_code) {
+        if (self->acceptor_.is_open()) self->DoAccept();
+      });
+      return;
+    }
+    self->DoAccept();
+  });
 }
 
 }  // namespace eppb

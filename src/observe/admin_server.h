@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@ class AdminServer : public std::enable_shared_from_this<AdminServer> {
   void DoAccept();
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer pause_;  // the acceptor's strand: a pause after a failed accept
   ReadyFn ready_;
 };
 

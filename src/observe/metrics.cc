@@ -95,6 +95,13 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
            .Name("epp_bridge_epp_health")
            .Help("The EPP's last grpc.health.v1 answer per target (1 for the current one)")
            .Register(r);
+  target_evictions_ = &p::BuildCounter()
+                           .Name("epp_bridge_epp_target_evictions_total")
+                           .Help(
+                               "Idle EPP targets (least recently used, no stream open) whose "
+                               "channel was closed to make room under --max-epp-targets")
+                           .Register(r)
+                           .Add({});
 }
 
 p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) {
@@ -166,6 +173,17 @@ void Metrics::CountReconnect(const std::string& target) {
 void Metrics::SetEppHealth(const std::string& target, const std::string& health) {
   for (const char* s : {"unknown", "serving", "not_serving", "unreachable"}) {
     epp_health_->Add({{"target", target}, {"health", s}}).Set(health == s ? 1 : 0);
+  }
+}
+
+void Metrics::ForgetEppTarget(const std::string& target) {
+  for (const char* s : {"idle", "connecting", "ready", "transient_failure", "shutdown"}) {
+    const p::Labels labels{{"target", target}, {"state", s}};
+    if (channel_state_->Has(labels)) channel_state_->Remove(&channel_state_->Add(labels));
+  }
+  for (const char* s : {"unknown", "serving", "not_serving", "unreachable"}) {
+    const p::Labels labels{{"target", target}, {"health", s}};
+    if (epp_health_->Has(labels)) epp_health_->Remove(&epp_health_->Add(labels));
   }
 }
 

@@ -43,6 +43,9 @@ class Metrics {
   void SetChannelState(const std::string& target, const std::string& state);
   void CountReconnect(const std::string& target);
   void SetEppHealth(const std::string& target, const std::string& health);
+  // An idle EPP target made room for a new one: its channel is gone.
+  void CountEppTargetEviction() { target_evictions_->Increment(); }
+  void ForgetEppTarget(const std::string& target);  // drops its state and health series
 
   std::string Serialize() const;
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
@@ -70,6 +73,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* channel_state_;
   prometheus::Family<prometheus::Counter>* reconnects_;
   prometheus::Family<prometheus::Gauge>* epp_health_;
+  prometheus::Counter* target_evictions_;
   std::mutex mu_;  // guards the label lookups below (families are thread-safe, caching is not)
   std::unordered_map<std::string, prometheus::Counter*> cache_;
   // Per outcome, filled on first use (a series appears once it has counted):

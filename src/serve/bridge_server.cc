@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "config/group_id.h"
 #include "config/listen_address.h"
 #include "config/tls_flags.h"
 #include "observe/entry_guard.h"
@@ -28,6 +29,14 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
     return false;
   }
   ctx->exchange.hold_ttl = std::chrono::milliseconds(o.hold_ttl_ms);
+  if (!o.completion_socket.empty() && o.completion_socket.front() != '/') {
+    *error = "--completion-socket must be an absolute path";
+    return false;
+  }
+  if (o.completion_socket.empty() && !o.completion_socket_group.empty()) {
+    *error = "--completion-socket-group needs --completion-socket";
+    return false;
+  }
   if (o.chunk_bytes < 1 || o.chunk_bytes > ExchangeConfig::kMaxChunkBytes) {
     *error = "--chunk-bytes must be from 1 to " + std::to_string(ExchangeConfig::kMaxChunkBytes) +
              " (the EPP accepts gRPC messages up to 4 MiB)";
@@ -144,10 +153,18 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
     return nullptr;
   }
   if (!o.completion_socket.empty()) {
+    std::optional<gid_t> group;
+    if (!o.completion_socket_group.empty()) {
+      group = ResolveGroup(o.completion_socket_group, error);
+      if (!group) {
+        *error = "--completion-socket-group: " + *error;
+        return nullptr;
+      }
+    }
     s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams);
     s->ctx_.holds = s->holds_.get();
     s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
-    if (!s->completions_->Bind(o.completion_socket, error)) return nullptr;
+    if (!s->completions_->Bind(o.completion_socket, group, error)) return nullptr;
   }
   if (!o.admin_listen.empty()) {
     auto admin_at = ParseListenAddress(o.admin_listen, error);

@@ -44,7 +44,10 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddOpt(cmd, "--linger-ms", o->linger_ms,
          "After the decision, how long the EPP may take to end the stream", epp);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
-  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets, "Distinct EPP targets (channels) kept", epp);
+  AddOpt(cmd, "--max-epp-targets", o->max_epp_targets,
+         "Distinct EPP targets (channels) kept; when full, the least recently used one with no "
+         "stream open is closed for a new one",
+         epp);
   AddOpt(cmd, "--epp-health-interval-ms", o->epp_health_interval_ms,
          "How often to ask each EPP's grpc.health.v1 service; NOT_SERVING fails new requests "
          "at once with 503 (0: never ask)",
@@ -57,8 +60,13 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "Service name sent in those health checks", epp);
   const std::string resp = "Response phase (held streams)";
   AddOpt(cmd, "--completion-socket", o->completion_socket,
-         "Unix datagram socket for NGINX's completion records; when set, each picked stream is "
-         "held open until its response completes (empty: close right after the pick)",
+         "Unix datagram socket (absolute path, mode 0660) for NGINX's completion records; when "
+         "set, each picked stream that carries X-EPP-Completion-Key is held open until its "
+         "response completes (empty: close right after the pick)",
+         resp);
+  AddOpt(cmd, "--completion-socket-group", o->completion_socket_group,
+         "Group (name or gid) that owns the completion socket: NGINX's workers must be in it "
+         "(empty: the bridge's own group)",
          resp);
   AddOpt(cmd, "--hold-ttl-ms", o->hold_ttl_ms,
          "Longest a stream is held waiting for its completion record", resp);

@@ -26,7 +26,8 @@ struct ServeOptions {
   int epp_health_unhealthy_interval_ms = 1000;  // while NOT_SERVING or unanswered; 0: the same
   std::string epp_health_service = "envoy.service.ext_proc.v3.ExternalProcessor";
   int idle_timeout_ms = 75000;
-  std::string completion_socket;  // empty: streams close right after the pick
+  std::string completion_socket;        // empty: streams close right after the pick
+  std::string completion_socket_group;  // name or gid; empty: the process's group
   int hold_ttl_ms = 600000;
   size_t max_held_streams = 10000;
   int grace_ms = 25000;

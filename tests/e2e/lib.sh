@@ -129,11 +129,19 @@ start_dev_epp() {
     start_on_port "dev-epp-$var" "$var" "$BIN" dev-epp --listen 127.0.0.1:@PORT@ "$@"
 }
 
+# The group NGINX's workers run with: NGINX started as root switches them
+# to nobody's group (no `user` directive); otherwise they keep ours.
+nginx_worker_group() {
+    if [[ $EUID -eq 0 ]]; then id -gn nobody; else id -gn; fi
+}
+
 # start_bridge [ARGS...]: the bridge; its port is stored in BRIDGE_PORT,
 # its pid in BRIDGE_PID.
-# Held streams (--completion-socket) unless NO_COMPLETION=1.
+# Held streams (--completion-socket, mode 0660, NGINX's workers' group)
+# unless NO_COMPLETION=1.
 start_bridge() {
-    local held=(--completion-socket "$E2E_TMP/completion.sock")
+    local held=(--completion-socket "$E2E_TMP/completion.sock"
+                --completion-socket-group "$(nginx_worker_group)")
     [[ "${NO_COMPLETION:-}" == 1 ]] && held=()
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ \
         --endpoint-picker-disable-tls "${held[@]}" "$@"

@@ -82,9 +82,15 @@ assert_contains "$OUT" "HTTP/1.1 413" "rejected 413"
 note "rejected ok"
 
 # what the bridge receives: control headers from the location, not the client.
-req failclose.local echo "" "" -H 'X-EPP-Subset: 10.0.0.66' -H 'X-EPP-Host: evil' -H 'x-request-id: rid-1'
+FORGED=0123456789abcdef0123456789abcdef
+req failclose.local echo "" "" -H 'X-EPP-Subset: 10.0.0.66' -H 'X-EPP-Host: evil' -H 'x-request-id: rid-1' \
+    -H "X-EPP-Completion-Key: $FORGED"
 assert_contains "$OUT" "host=127.0.0.1 port=9 method=POST path=/v1/chat/completions?x=1" "echo: host/port/method/path"
 assert_contains "$OUT" "authority=failclose.local scheme=http subset= rid=rid-1 len=${#BODY} bridge_method=POST" "echo: authority/scheme/subset/id/body"
+# The completion key is NGINX's $request_id, whatever the client sent.
+[[ "$OUT" =~ key=([0-9a-f]{32})$ ]] \
+    || fail "echo: no 32-hex completion key in: ${OUT: -200}"
+[[ "${BASH_REMATCH[1]}" != "$FORGED" ]] || fail "echo: the client chose the completion key"
 head -c $((3 * 1024 * 1024)) /dev/zero >"$E2E_TMP/big.bin"
 DATA=(--data-binary @"$E2E_TMP/big.bin")
 req failclose.local echo "" ""

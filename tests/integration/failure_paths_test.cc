@@ -197,6 +197,11 @@ TEST(EndpointRestrictions, DecisionsOutsideTheAllowedNetworksOrSubsetAreErrors) 
   }
 
   EXPECT_EQ(send("10.0.0.2:8000", "10.0.0.1:8000, 10.0.0.2").status, 200);
+  // Another port of a listed IP (a data-parallel rank) is in the subset, as
+  // for llm-d-router, which matches the hint by IP.
+  auto rank = send("10.0.0.1:8001", "10.0.0.1:8000");
+  EXPECT_EQ(rank.status, 200) << rank.body;
+  EXPECT_EQ(rank.Header("X-Gateway-Destination-Endpoint"), "10.0.0.1:8001");
   auto r = send("10.0.0.3:8000", "10.0.0.1:8000, 10.0.0.2");
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.Header("X-EPP-Error"), "endpoint-outside-subset");

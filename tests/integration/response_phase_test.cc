@@ -2,6 +2,7 @@
 // open until NGINX's completion record arrives on the unix socket, then
 // reports :status and the served endpoint to the EPP and closes.
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,8 +28,24 @@ class ResponsePhase : public ::testing::Test {
     ASSERT_TRUE(epp_ && bridge_);
     client_ = std::make_unique<HttpClient>(bridge_->port());
   }
+  // The X-EPP-Completion-Key NGINX would send for the request with this test id:
+  // 32 lower-case hex digits (the id's bytes in hex, padded).
+  static std::string KeyOf(const std::string& id) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string key;
+    for (unsigned char c : id) {
+      key += kHex[c >> 4];
+      key += kHex[c & 15];
+    }
+    key.resize(32, '0');
+    return key;
+  }
   std::string Pick(const std::string& id, Headers extra = {}) {
+    return PickKeyed(id, KeyOf(id), std::move(extra));
+  }
+  std::string PickKeyed(const std::string& id, const std::string& key, Headers extra = {}) {
     extra.push_back({"X-Request-Id", id});
+    if (!key.empty()) extra.push_back({"X-EPP-Completion-Key", key});
     auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), extra), kChatBody);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.Header("X-Gateway-Destination-Endpoint");
@@ -68,7 +85,7 @@ TEST_F(ResponsePhase, StreamIsHeldUntilTheRecordThenReportsTheServedEndpoint) {
   EXPECT_EQ(Open(), 1);  // the EPP still counts the request in flight
   EXPECT_EQ(bridge_->holds()->size(), 1u);
   // NGINX fell back to another endpoint: the served one is the last address.
-  SendRecord("epp-completion-v1 id=held-1 status=201 upstream=\"" + picked +
+  SendRecord("epp-completion-v2 key=" + KeyOf("held-1") + " status=201 upstream=\"" + picked +
              ", 127.0.0.1:8003\" bytes=10 rt=0.01");
   ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
   auto rec = epp_->service().recorder().Find("held-1");
@@ -89,7 +106,8 @@ TEST_F(ResponsePhase, LostRecordEndsByTtl) {
   ASSERT_TRUE(rec);
   EXPECT_FALSE(rec->response_headers_seen);  // closed gracefully without a response phase
   // The record arrives after all: counted as late, nothing breaks.
-  SendRecord("epp-completion-v1 id=lost-1 status=200 upstream=\"127.0.0.1:8001\"");
+  SendRecord("epp-completion-v2 key=" + KeyOf("lost-1") +
+             " status=200 upstream=\"127.0.0.1:8001\"");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(bridge_->holds()->size(), 0u);
 }
@@ -108,11 +126,11 @@ TEST_F(ResponsePhase, FullTableClosesTheOldestStream) {
 TEST_F(ResponsePhase, BadDuplicateAndUnknownRecordsAreHarmless) {
   Start();
   Pick("dup-1");
-  SendRecord("epp-completion-v1 id=dup-1 status=200 upstream=\"127.0.0.1:8001\"");
-  SendRecord("epp-completion-v1 id=dup-1 status=200 upstream=\"127.0.0.1:8001\"");
-  SendRecord("epp-completion-v1 id=nobody status=200");
+  SendRecord("epp-completion-v2 key=" + KeyOf("dup-1") + " status=200 upstream=\"127.0.0.1:8001\"");
+  SendRecord("epp-completion-v2 key=" + KeyOf("dup-1") + " status=200 upstream=\"127.0.0.1:8001\"");
+  SendRecord("epp-completion-v2 key=" + KeyOf("nobody") + " status=200");
   SendRecord("garbage \x01\x02");
-  SendRecord("epp-completion-v1 id=x status=notanumber");
+  SendRecord("epp-completion-v2 key=" + KeyOf("x") + " status=notanumber");
   ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
   // The stream can end before the later datagrams are read: wait for their counts.
   auto counted = [](const char* series) {
@@ -131,8 +149,77 @@ TEST_F(ResponsePhase, EppThatClosesTheStreamItselfIsTolerated) {
   Pick("eppclose-1", {{"x-dev-epp-fault", "close-after-pick"}});
   // The EPP ends the stream on its side; both sides let go of it.
   ASSERT_TRUE(WaitFor([&] { return bridge_->holds()->size() == 0 && Open() == 0; }));
-  SendRecord("epp-completion-v1 id=eppclose-1 status=200 upstream=\"127.0.0.1:8001\"");
+  SendRecord("epp-completion-v2 key=" + KeyOf("eppclose-1") +
+             " status=200 upstream=\"127.0.0.1:8001\"");
   EXPECT_FALSE(Pick("eppclose-2").empty());
+}
+
+TEST_F(ResponsePhase, HoldsAreKeyedByTheCompletionKeyNotTheClientsRequestId) {
+  Start();
+  const std::string victim = KeyOf("victim");
+  // Two requests with the same client id, one forged to name the other's key in its id.
+  PickKeyed("same", victim);
+  PickKeyed("same", KeyOf("attacker"), {});
+  PickKeyed("evil id=" + victim, KeyOf("evil"));
+  ASSERT_TRUE(WaitFor([&] { return Open() == 3; }));
+  EXPECT_EQ(bridge_->holds()->size(), 3u);  // the same client id did not replace a hold
+  // The record of the forged request completes its own stream only.
+  SendRecord("epp-completion-v2 key=" + KeyOf("evil") + " status=200 upstream=\"127.0.0.1:8001\"");
+  ASSERT_TRUE(WaitFor([&] { return Open() == 2; }));
+  EXPECT_EQ(bridge_->holds()->size(), 2u);
+  auto forged = epp_->service().recorder().Find("evil id=" + victim);
+  ASSERT_TRUE(forged);  // the EPP saw the client's id untouched
+  EXPECT_TRUE(forged->response_headers_seen);
+  SendRecord("epp-completion-v2 key=" + victim + " status=200 upstream=\"127.0.0.1:8002\"");
+  ASSERT_TRUE(WaitFor([&] { return Open() == 1; }));
+  auto first = epp_->service().recorder().Find("same");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->served, "127.0.0.1:8002");
+}
+
+TEST_F(ResponsePhase, RequestWithoutACompletionKeyIsNotHeld) {
+  Start();
+  PickKeyed("nokey-1", "");  // as NGF's own epp.js sends it
+  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  EXPECT_EQ(bridge_->holds()->size(), 0u);
+  auto rec = epp_->service().recorder().Find("nokey-1");
+  ASSERT_TRUE(rec);
+  EXPECT_FALSE(rec->response_headers_seen);
+  auto bad = client_->Send(
+      "POST", "/", EppHeaders(epp_->port(), {{"X-EPP-Completion-Key", "evil id=x"}}), kChatBody);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Header("X-EPP-Error"), "invalid-completion-key");
+}
+
+TEST_F(ResponsePhase, SocketIsGroupOnlyAndNeedsAnAbsolutePath) {
+  epp_ = StartEpp();
+  auto o = Plaintext();
+  o.completion_socket = dir_.File("completion.sock");
+  o.completion_socket_group = std::to_string(getgid());
+  bridge_ = StartBridge(o);
+  ASSERT_TRUE(bridge_);
+  struct stat st {};
+  ASSERT_EQ(stat(o.completion_socket.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, getgid());
+  bridge_.reset();
+
+  std::string error;
+  int code = 0;
+  auto relative = o;
+  relative.listen = "127.0.0.1:0";
+  relative.admin_listen = "";
+  relative.completion_socket = "relative.sock";
+  EXPECT_FALSE(BridgeServer::Create(relative, &error, &code));
+  EXPECT_NE(error.find("absolute"), std::string::npos) << error;
+  auto no_group = o;
+  no_group.listen = "127.0.0.1:0";
+  no_group.admin_listen = "";
+  no_group.completion_socket_group = "no-such-group-epp";
+  EXPECT_FALSE(BridgeServer::Create(no_group, &error, &code));
+  EXPECT_NE(error.find("no-such-group-epp"), std::string::npos) << error;
+  EXPECT_EQ(code, 2);
 }
 
 TEST_F(ResponsePhase, WithoutACompletionSocketStreamsCloseRightAfterThePick) {

@@ -240,6 +240,9 @@ start_interop_bridge() {
     if [[ "$help" == *--completion-socket* ]]; then
         tls+=(--completion-socket "$E2E_TMP/completion.sock")
     fi
+    if [[ "$help" == *--completion-socket-group* ]]; then
+        tls+=(--completion-socket-group "$(nginx_worker_group)")  # NGINX's workers write to it
+    fi
     # INTEROP_BRIDGE_LOG_LEVEL=debug also logs completion records that match
     # no held stream (unknown, late, duplicate).
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ "${tls[@]}" \

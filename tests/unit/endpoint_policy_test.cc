@@ -60,11 +60,45 @@ TEST(EndpointPolicy, SubsetHintBindsTheDecision) {
   std::vector<std::string> subset = {"10.0.0.1:8000", "10.0.0.2", "[fd00::1]:9000"};
   EXPECT_EQ(p.Check(List("10.0.0.1:8000"), subset, &detail), "");
   EXPECT_EQ(p.Check(List("10.0.0.2:1234,[fd00:0::1]:9000"), subset, &detail), "");
-  EXPECT_EQ(p.Check(List("10.0.0.1:8001"), subset, &detail), "endpoint-outside-subset");
   EXPECT_EQ(p.Check(List("10.0.0.2:80,10.0.0.3:80"), subset, &detail), "endpoint-outside-subset");
   EXPECT_NE(detail.find("10.0.0.3:80"), std::string::npos) << detail;
   // Entries sent as one comma-separated value count the same.
   EXPECT_EQ(p.Check(List("10.0.0.4:80"), {"10.0.0.3:80,10.0.0.4"}, &detail), "");
+}
+
+TEST(EndpointPolicy, SubsetMembershipIsByIpAsTheReferenceEppMatchesIt) {
+  // llm-d-router keeps the part before the last ':' of each entry and
+  // compares it with the Pod IP: data-parallel ranks on other ports of a
+  // listed IP are candidates, so their picks are valid.
+  EndpointPolicy p;
+  std::string detail;
+  EXPECT_EQ(p.Check(List("10.0.0.1:8001,10.0.0.1:8002"), {"10.0.0.1:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("10.0.0.2:8000"), {"10.0.0.1:8000"}, &detail), "endpoint-outside-subset");
+  EXPECT_EQ(p.Check(List("10.0.0.10:8000"), {"10.0.0.1:8000"}, &detail),
+            "endpoint-outside-subset");  // a whole-address match, not a prefix
+  // IPv6, bracketed or bare, in any spelling, any port.
+  EXPECT_EQ(p.Check(List("[fd00::1]:8001"), {"[fd00:0:0::1]:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("[fd00::1]:8001"), {"fd00::1"}, &detail), "");
+  EXPECT_EQ(p.Check(List("[fd00::2]:8000"), {"[fd00::1]:8000"}, &detail),
+            "endpoint-outside-subset");
+  // llm-d-router cuts a bare "fd00::1:8000" at the last ':' (IP fd00::1);
+  // the whole text is an IPv6 address too. Both are admitted.
+  EXPECT_EQ(p.Check(List("[fd00::1]:8001"), {"fd00::1:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("[fd00::1:8000]:80"), {"fd00::1:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("[fd00::2]:8000"), {"fd00::1:8000"}, &detail), "endpoint-outside-subset");
+  EXPECT_EQ(p.Check(List("[::ffff]:80"), {"::ffff:10.0.0.1"}, &detail),
+            "endpoint-outside-subset");  // a mapped address is not cut
+  // An IPv4-mapped IPv6 address is the IPv4 address, either way round.
+  EXPECT_EQ(p.Check(List("[::ffff:10.0.0.1]:8001"), {"10.0.0.1:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("10.0.0.1:8001"), {"[::ffff:10.0.0.1]:8000"}, &detail), "");
+  EXPECT_EQ(p.Check(List("10.0.0.1:8001"), {"::ffff:a00:1"}, &detail), "");
+  EXPECT_EQ(p.Check(List("[::ffff:10.0.0.2]:8000"), {"10.0.0.1"}, &detail),
+            "endpoint-outside-subset");
+  // Not mapped: ::10.0.0.1 (IPv4-compatible) and 64:ff9b::/96 stay IPv6.
+  EXPECT_EQ(p.Check(List("10.0.0.1:8000"), {"[::10.0.0.1]:8000"}, &detail),
+            "endpoint-outside-subset");
+  EXPECT_EQ(p.Check(List("10.0.0.1:8000"), {"[64:ff9b::10.0.0.1]:8000"}, &detail),
+            "endpoint-outside-subset");
 }
 
 TEST(EndpointPolicy, CidrIsCheckedBeforeSubset) {

@@ -26,9 +26,8 @@ TEST(Endpoint, RejectsHostileEntries) {
   EXPECT_FALSE(ParseEndpoint(with_nul, &err));
   for (const char* bad :
        {"", "10.0.0.1", "10.0.0.1:0", "10.0.0.1:70000", "10.0.0.1:65536", "host.example:80",
-        "10.0.0.1:80\r\nx-evil: 1", "fd00::1:80",
-        "[fd00::1]", "[fd00::1%eth0]:80", "10.0.0.1:+80", "10.0.0.1:080a", "1.2.3:80",
-        "10.0.0.1: 80", "[fd00::1]:80x", "999.1.1.1:80"}) {
+        "10.0.0.1:80\r\nx-evil: 1", "fd00::1:80", "[fd00::1]", "[fd00::1%eth0]:80", "10.0.0.1:+80",
+        "10.0.0.1:080a", "1.2.3:80", "10.0.0.1: 80", "[fd00::1]:80x", "999.1.1.1:80"}) {
     EXPECT_FALSE(ParseEndpoint(bad, &err)) << bad;
   }
 }
@@ -77,6 +76,24 @@ TEST(EppTarget, AcceptsIpsAndDnsNamesAndRejectsGarbage) {
   EXPECT_FALSE(EppTarget::Parse("-bad.example", "1", &err));
   EXPECT_TRUE(EppTarget::ParseHostPort("[::1]:9002", &err));
   EXPECT_FALSE(EppTarget::ParseHostPort("::1:9002", &err));
+}
+
+TEST(EppTarget, OneEppHasOneKey) {
+  std::string err;
+  // Other spellings of an IPv4 address would each take a channel slot.
+  for (const char* alias :
+       {"127.1", "2130706433", "0x7f.1", "0x7f000001", "127.0.0.01", "010.0.0.1", "127.0.1",
+        "127.0.0.1.", "1.2.3.4.5", "0X7F.0.0.1", "host.0x", "a.123"}) {
+    EXPECT_FALSE(EppTarget::Parse(alias, "9002", &err)) << alias;
+  }
+  EXPECT_NE(err.find("a.b.c.d"), std::string::npos) << err;
+  // Host names stay allowed (EPPs are Services), also with digits in them.
+  for (const char* name : {"epp-1.default.svc", "123.example.com", "0x7f.example", "svc0x1",
+                           "epp.default.svc.cluster.local."}) {
+    EXPECT_TRUE(EppTarget::Parse(name, "9002", &err)) << name << ": " << err;
+  }
+  EXPECT_EQ(EppTarget::Parse("EPP.Default.svc", "9002", &err)->Key(), "epp.default.svc:9002");
+  EXPECT_EQ(EppTarget::Parse("[0:0::1]", "9002", &err)->Key(), "[::1]:9002");
 }
 
 }  // namespace

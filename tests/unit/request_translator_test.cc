@@ -42,8 +42,8 @@ TEST(RequestTranslator, NgfRequestBecomesEnvoyStyleHeaders) {
   EXPECT_EQ(Find(r, ":scheme"), "http");
   EXPECT_EQ(Find(r, "content-type"), "application/json");
   EXPECT_EQ(Find(r, "authorization"), "Bearer t");
-  for (const char* dropped : {"host", "connection", "x-hop", "transfer-encoding", "x-epp-host",
-                              "x-epp-port"}) {
+  for (const char* dropped :
+       {"host", "connection", "x-hop", "transfer-encoding", "x-epp-host", "x-epp-port"}) {
     EXPECT_EQ(Find(r, dropped), "<absent>") << dropped;
   }
   EXPECT_EQ(r.request_id.size(), 32u);  // generated
@@ -110,6 +110,47 @@ TEST(RequestTranslator, BadControlHeadersAreRejectedWithClearStatus) {
   missing.erase("X-EPP-Host");
   EXPECT_EQ(std::get<BridgeAnswer>(RequestTranslator(HttpLimits{}).Translate(missing)).error_reason,
             "missing-epp-host");
+}
+
+TEST(RequestTranslator, CompletionKeyIsNginxRequestIdAndNeverForwarded) {
+  HttpLimits limits;
+  auto req = NgfStyle();
+  req.set("X-EPP-Completion-Key", "0123456789abcdef0123456789abcdef");
+  req.set("X-Request-Id", "evil id=0123456789abcdef0123456789abcdef");
+  auto result = RequestTranslator(limits).Translate(req);
+  ASSERT_TRUE(std::holds_alternative<BridgeRequest>(result));
+  const auto& r = std::get<BridgeRequest>(result);
+  EXPECT_EQ(r.completion_key, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(Find(r, "x-epp-completion-key"), "<absent>");
+  // The client's id reaches the EPP untouched; it is not the hold key.
+  EXPECT_EQ(r.request_id, "evil id=0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(Find(r, "x-request-id"), r.request_id);
+
+  auto none = NgfStyle();  // NGF's own epp.js sends no key: the stream is not held
+  const auto& plain = std::get<BridgeRequest>(RequestTranslator(limits).Translate(none));
+  EXPECT_EQ(plain.completion_key, "");
+}
+
+TEST(RequestTranslator, CompletionKeyOutsideNginxFormatIs400) {
+  HttpLimits limits;
+  for (const char* bad : {"", "0123456789abcdef0123456789abcde",  // 31
+                          "0123456789abcdef0123456789abcdef0",    // 33
+                          "0123456789ABCDEF0123456789ABCDEF",     // upper case
+                          "0123456789abcdef0123456789abcdeg", "evil id=0123456789abcdef",
+                          "0123456789abcdef 123456789abcdef", "\"0123456789abcdef012345678\""}) {
+    auto req = NgfStyle();
+    req.set("X-EPP-Completion-Key", bad);
+    auto result = RequestTranslator(limits).Translate(req);
+    ASSERT_TRUE(std::holds_alternative<BridgeAnswer>(result)) << bad;
+    const auto& a = std::get<BridgeAnswer>(result);
+    EXPECT_EQ(a.status, 400) << bad;
+    EXPECT_EQ(a.error_reason, "invalid-completion-key") << bad;
+  }
+  auto dup = NgfStyle();
+  dup.insert("X-EPP-Completion-Key", "0123456789abcdef0123456789abcdef");
+  dup.insert("X-EPP-Completion-Key", "fedcba9876543210fedcba9876543210");
+  EXPECT_EQ(std::get<BridgeAnswer>(RequestTranslator(limits).Translate(dup)).error_reason,
+            "duplicate-control-header");
 }
 
 TEST(RequestTranslator, TooManyHeadersIs431) {
