@@ -248,7 +248,10 @@ TEST_F(Processes, SigtermExitsWithinTheGraceWhateverTheEppDoes) {
                "--completion-socket", dir_.File("completion.sock")});
   // Held (no completion record will come) and ignoring the half-close later.
   for (int i = 0; i < 3; ++i) {
-    auto r = client_->Send("POST", "/", Epp({{"x-dev-epp-fault", "ignore-half-close"}}), kChat);
+    auto r = client_->Send("POST", "/",
+                           Epp({{"x-dev-epp-fault", "ignore-half-close"},
+                                {"X-EPP-Completion-Key", std::string(31, 'a') + char('0' + i)}}),
+                           kChat);
     ASSERT_EQ(r.status, 200) << r.body;
   }
   // In flight when the signal comes: no reply at all, and a body without end.

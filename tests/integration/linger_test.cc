@@ -69,7 +69,7 @@ TEST(Linger, AHeldStreamReleasedAtShutdownToo) {
   testing_support::HttpClient client(bridge->port());
   auto r = client.Send("POST", "/",
                        EppHeaders(epp->port(), {{"x-dev-epp-fault", "ignore-half-close"},
-                                                {"X-Request-Id", "linger-held"}}),
+                                                {"X-EPP-Completion-Key", "0123456789abcdef0123456789abcdef"}}),
                        kChatBody);
   ASSERT_EQ(r.status, 200) << r.body;
   // Held: more than the linger time passes without a record.

@@ -47,6 +47,7 @@ class ExchangeTest : public ::testing::Test {
     req->headers = {
         {":method", "POST"}, {":path", "/v1/completions"}, {"x-request-id", req->request_id}};
     req->body = "hello";
+    req->completion_key = Key(made_);
     if (held && !holds_) holds_.emplace(io_.get_executor(), 16);
     return std::make_shared<Exchange>(
         io_.get_executor(), &client_, config_, std::move(req),
@@ -82,9 +83,15 @@ class ExchangeTest : public ::testing::Test {
     Stream(i).Reply(PickReply("10.0.0.1:8000"));
     Stream(i).Reply(BodyEcho("hello", true));
   }
-  CompletionRecord Record(const std::string& id) {
+  // NGINX's $request_id of the n-th exchange made: 32 hex digits.
+  static std::string Key(int n) {
+    char k[33];
+    snprintf(k, sizeof k, "%032x", n);
+    return k;
+  }
+  CompletionRecord Record(int n) {
     CompletionRecord r;
-    r.request_id = id;
+    r.request_id = Key(n);
     r.status = 200;
     std::string err;
     r.served = ParseEndpoint("10.0.0.1:8000", &err);
@@ -218,7 +225,7 @@ TEST_F(ExchangeTest, HeldStreamGetsTheResponsePhase) {
   ASSERT_EQ(answers_.size(), 1u);
   EXPECT_FALSE(Stream().half_closed);
   EXPECT_EQ(holds_->size(), 1u);
-  EXPECT_STREQ(holds_->Complete(Record("r1")), "matched");
+  EXPECT_STREQ(holds_->Complete(Record(1)), "matched");
   Poll();
   ASSERT_EQ(Stream().sent.size(), 3u);
   const auto& last = Stream().sent.back();
@@ -244,7 +251,7 @@ TEST_F(ExchangeTest, EppClosingWhileHeld) {
   EXPECT_EQ(holds_->size(), 0u);
   EXPECT_FALSE(Stream().cancelled);
   EXPECT_EQ(Series("epp_bridge_held_stream_ends_total{reason=\"epp_closed\"}"), before + 1);
-  EXPECT_STREQ(holds_->Complete(Record("r1")), "late");
+  EXPECT_STREQ(holds_->Complete(Record(1)), "late");
   EXPECT_TRUE(RunsDry());
 }
 
@@ -260,8 +267,8 @@ TEST_F(ExchangeTest, HoldTtlClosesAndALaterRecordIsLate) {
   Poll();
   EXPECT_EQ(holds_->size(), 0u);
   size_t sent = Stream().sent.size();
-  EXPECT_STREQ(holds_->Complete(Record("r1")), "late");
-  ex->Complete(Record("r1"));
+  EXPECT_STREQ(holds_->Complete(Record(1)), "late");
+  ex->Complete(Record(1));
   Poll();
   EXPECT_EQ(Stream().sent.size(), sent);
 }
@@ -275,12 +282,12 @@ TEST_F(ExchangeTest, RecordArrivingAfterReleaseIsDropped) {
   holds_->ReleaseAll("shutdown");
   io_.restart();
   io_.run_one();               // the table releases: the exchange's release is posted
-  ex->Complete(Record("r1"));  // and the record comes after it
+  ex->Complete(Record(1));  // and the record comes after it
   Poll();
   EXPECT_TRUE(Stream().half_closed);
   EXPECT_EQ(Stream().sent.size(), 2u) << "no response phase after the release";
   EXPECT_EQ(holds_->size(), 0u);
-  EXPECT_STREQ(holds_->Complete(Record("r1")), "unknown");
+  EXPECT_STREQ(holds_->Complete(Record(1)), "unknown");
 }
 
 // A full table releases its oldest held stream.
