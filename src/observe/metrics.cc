@@ -84,6 +84,23 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
            .Name("epp_bridge_epp_health")
            .Help("The EPP's last grpc.health.v1 answer per target (1 for the current one)")
            .Register(r);
+  buffered_body_bytes_ = &p::BuildGauge()
+                              .Name("epp_bridge_buffered_epp_body_bytes")
+                              .Help(
+                                  "EPP body reply bytes reserved by exchanges now (rewritten "
+                                  "bodies being collected)")
+                              .Register(r)
+                              .Add({});
+  buffered_body_limit_ = &p::BuildGauge()
+                              .Name("epp_bridge_buffered_epp_body_limit_bytes")
+                              .Help("--max-buffered-body-bytes: above it, 503 epp-body-budget")
+                              .Register(r)
+                              .Add({});
+}
+
+void Metrics::WatchBodyBudget(std::weak_ptr<const EppBodyBudget> budget) {
+  std::lock_guard lock(budget_mu_);
+  budget_ = std::move(budget);
 }
 
 p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) {
@@ -155,6 +172,13 @@ void Metrics::SetEppHealth(const std::string& target, const std::string& health)
 }
 
 std::string Metrics::Serialize() const {
+  {
+    std::lock_guard lock(budget_mu_);
+    if (auto budget = budget_.lock()) {
+      buffered_body_bytes_->Set(static_cast<double>(budget->used()));
+      buffered_body_limit_->Set(static_cast<double>(budget->limit()));
+    }
+  }
   return p::TextSerializer().Serialize(registry_->Collect());
 }
 
