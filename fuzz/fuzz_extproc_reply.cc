@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "bridge/answer_head_size.h"
 #include "common/endpoint_policy.h"
+#include "common/header_rules.h"
 #include "extproc/reply_interpreter.h"
 #include "fuzz_checks.h"
 
@@ -110,9 +112,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       Require(answer.body_mutated || answer.body.empty(), "original body carried back");
       Require(answer.body.size() <= max_body, "mutated body over the limit");
+      Require(answer.endpoints.size() <= AnswerBounds::kDefaultMaxEndpoints, "too many endpoints");
+      Require(answer.headers.size() <= AnswerBounds::kDefaultMaxSetHeaders, "too many headers");
+      Require(answer.remove_headers.size() <= AnswerBounds::kDefaultMaxRemovals,
+              "too many removals");
+      Require(AnswerHeadBytes(answer) <= AnswerBounds::kDefaultMaxHeadBytes, "head too large");
       break;
     case Outcome::kImmediate:
       Require(answer.status >= 200 && answer.status <= 599, "immediate status out of range");
+      for (const auto& h : answer.headers) {
+        Require(!IsRoutingHeader(h.key), "immediate answer carries a routing header");
+      }
+      Require(AnswerHeadBytes(answer) <= AnswerBounds::kDefaultMaxHeadBytes, "head too large");
       break;
     case Outcome::kError:
       Require(answer.status == 502, "reply error is not a 502");

@@ -44,7 +44,7 @@ Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& c
       hold_key_(request->completion_key),
       request_(std::move(request)),
       done_(std::move(done)),
-      interpreter_(std::in_place, request_, config.max_body_bytes, &config.endpoints),
+      interpreter_(std::in_place, request_, config),
       timer_(std::move(strand)) {}
 
 template <class Handler>

@@ -3,7 +3,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 
+#include "bridge/answer_bounds.h"
+#include "bridge/epp_body_budget.h"
 #include "common/endpoint_policy.h"
 
 namespace eppb {
@@ -25,8 +28,18 @@ struct ExchangeConfig {
   std::chrono::milliseconds hold_ttl{600000};
   // Endpoints a decision may name (CIDR allowlist; subset membership).
   EndpointPolicy endpoints;
+  // What one answer may carry (endpoints, header mutations, head size).
+  AnswerBounds answer;
+  // Shared by every exchange of the process: the EPP body replies buffered
+  // at once (null: no process-wide budget).
+  std::shared_ptr<EppBodyBudget> body_budget;
 
   static constexpr size_t kMaxChunkBytes = (4u << 20) - 4096;
+  // An EPP's body reply (a rewrite) may be at most
+  // max(kEppBodyFactor × the request body, the request body + kEppBodySlackBytes),
+  // and never more than max_body_bytes.
+  static constexpr size_t kEppBodyFactor = 2;
+  static constexpr size_t kEppBodySlackBytes = 1u << 20;
 };
 
 }  // namespace eppb

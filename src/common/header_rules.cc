@@ -16,6 +16,10 @@ bool IsHopByHop(std::string_view n) {
 
 bool IsControlHeader(std::string_view n) { return n.starts_with("x-epp-"); }
 
+bool IsRoutingHeader(std::string_view n) {
+  return IsControlHeader(n) || n.starts_with("x-gateway-destination-endpoint");
+}
+
 bool IsValidHeaderName(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
   for (unsigned char c : name) {

@@ -11,6 +11,10 @@ namespace eppb {
 bool IsHopByHop(std::string_view lower_name);
 // True for the bridge's own control headers ("x-epp-*").
 bool IsControlHeader(std::string_view lower_name);
+// True for headers that steer routing where NGINX reads the answer: the
+// control headers and "x-gateway-destination-endpoint*" (NGF's epp.js routes
+// on a 200 carrying the destination header).
+bool IsRoutingHeader(std::string_view lower_name);
 // RFC 9110 token characters only, 1..256 bytes.
 bool IsValidHeaderName(std::string_view name);
 // No CR, LF, NUL or other control bytes except HTAB; at most 16 KiB.

@@ -81,7 +81,9 @@ void DevEppServer::SetServing(bool serving) {
 }
 
 void DevEppServer::Shutdown() {
-  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (!server_) return;
+  service_->EndKeptStreams();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 
 void DevEppServer::Wait() { server_->Wait(); }

@@ -10,4 +10,19 @@ DevEppService::Process(grpc::CallbackServerContext* ctx) {
   return new DevEppStream(this, ctx);
 }
 
+void DevEppService::Track(DevEppStream* stream) {
+  std::lock_guard lock(streams_mu_);
+  streams_.insert(stream);
+}
+
+void DevEppService::Untrack(DevEppStream* stream) {
+  std::lock_guard lock(streams_mu_);
+  streams_.erase(stream);
+}
+
+void DevEppService::EndKeptStreams() {
+  std::lock_guard lock(streams_mu_);
+  for (auto* s : streams_) s->EndIfKeptOpen();
+}
+
 }  // namespace eppb

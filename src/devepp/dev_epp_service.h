@@ -2,12 +2,17 @@
 // the record of past streams.
 #pragma once
 
+#include <mutex>
+#include <unordered_set>
+
 #include "devepp/dev_epp_options.h"
 #include "devepp/picker.h"
 #include "devepp/recorder.h"
 #include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
 
 namespace eppb {
+
+class DevEppStream;
 
 class DevEppService final
     : public envoy::service::ext_proc::v3::ExternalProcessor::CallbackService {
@@ -24,11 +29,19 @@ class DevEppService final
   Recorder& recorder() { return recorder_; }
   std::atomic<int>& open_streams() { return open_streams_; }
 
+  // Live streams, so that shutdown can end the ones a fault keeps open
+  // (`ignore-half-close`, `endless-body`) instead of waiting for them.
+  void Track(DevEppStream* stream);
+  void Untrack(DevEppStream* stream);
+  void EndKeptStreams();
+
  private:
   DevEppOptions options_;
   Picker picker_;
   Recorder recorder_;
   std::atomic<int> open_streams_{0};
+  std::mutex streams_mu_;  // taken before a stream's own mutex, never after
+  std::unordered_set<DevEppStream*> streams_;
 };
 
 }  // namespace eppb

@@ -44,6 +44,7 @@ std::vector<std::string> SubsetFrom(const google::protobuf::Value& v) {
 DevEppStream::DevEppStream(DevEppService* service, grpc::CallbackServerContext* ctx)
     : service_(service), ctx_(ctx) {
   service_->open_streams().fetch_add(1);
+  service_->Track(this);
   StartRead(&in_);
 }
 
@@ -51,7 +52,8 @@ void DevEppStream::OnReadDone(bool ok) {
   if (!ok) {  // the client half-closed or went away: end the stream, like the real EPP
     std::lock_guard lock(mu_);
     read_closed_ = true;
-    if (!alarm_pending_) FinishLocked(grpc::Status::OK);  // else the delayed decision finishes
+    // A delayed decision finishes after it; `ignore-half-close` waits for a cancel.
+    if (!alarm_pending_ && !ignore_half_close_) FinishLocked(grpc::Status::OK);
     return;
   }
   Handle(in_);
@@ -141,6 +143,7 @@ void DevEppStream::Decide() {
   if (state_ != State::kReceiving) return;
   state_ = State::kDeciding;
   Fault fault = Fault::Parse(Header("x-dev-epp-fault"));
+  ignore_half_close_ = fault.ignore_half_close;
   if (fault.no_reply) return;  // hold the stream silently until the client gives up
   if (fault.delay_ms > 0) {
     alarm_pending_ = true;
@@ -157,7 +160,7 @@ void DevEppStream::Decide() {
         DecideNow(fault);
       else if (!fired)
         FinishLocked(grpc::Status::CANCELLED);
-      if (read_closed_) FinishLocked(grpc::Status::OK);
+      if (read_closed_ && !ignore_half_close_) FinishLocked(grpc::Status::OK);
     });
     return;
   }
@@ -167,6 +170,11 @@ void DevEppStream::Decide() {
 void DevEppStream::DecideNow(const Fault& fault) {
   if (fault.grpc_error) return FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL, "injected"));
   if (fault.close_early) return FinishLocked(grpc::Status::OK);
+  if (fault.immediate_destination) {
+    const std::string& v = *fault.immediate_destination;
+    return ReplyImmediate(200, "immediate answer naming a destination",
+                          {{kDestinationHeader, v}, {"x-epp-endpoints", v}});
+  }
   if (fault.status) {
     return ReplyImmediate(
         *fault.status, fault.body_bytes > 0
@@ -212,6 +220,14 @@ void DevEppStream::DecideNow(const Fault& fault) {
   if (fault.garbage_endpoint) return ReplyDecision(list, fault);  // whatever the subset says
   if (list.empty()) return ReplyImmediate(503, "inference error: no endpoints available");
   lease_ = service_->picker().Acquire(list.front());
+  if (fault.endpoints > 0) {
+    // The pick first, then other ports of 127.0.0.1 (repeating past 55,000).
+    Endpoint first = list.front();
+    list.assign(1, first);
+    for (size_t i = 1; i < fault.endpoints; ++i) {
+      list.push_back(Endpoint{"127.0.0.1", static_cast<uint16_t>(10000 + (i - 1) % 55000), false});
+    }
+  }
   ReplyDecision(list, fault);
 }
 
@@ -245,6 +261,14 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   for (const auto& h : record_.headers) {
     if (h.key != "content-length") AddHeader(mutation, h.key, h.value);
   }
+  if (fault.set_header_bytes > 0) {
+    std::string big(fault.set_header_bytes, 'b');
+    for (size_t i = 0; i < big.size(); i += 64) big[i] = static_cast<char>('a' + i / 64 % 26);
+    AddHeader(mutation, "x-dev-epp-big", big);
+  }
+  for (size_t i = 0; i < fault.remove_repeats; ++i) {
+    mutation->add_remove_headers("x-dev-epp-fault");
+  }
   if (!fault.no_metadata) SetLbMetadata(&headers, fault.mismatch ? "192.0.2.1:1" : value);
   Send(std::move(headers));
   record_.picked = value;
@@ -252,6 +276,11 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   if (!record_.body_end_of_stream) {
     if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
     return;
+  }
+  if (fault.endless_body) {
+    body_.clear();
+    endless_ = true;
+    return SendEndlessChunk();  // OnWriteDone sends the next one, until cancelled
   }
   const size_t chunk = std::max<size_t>(1, service_->options().reply_chunk_bytes);
   size_t off = 0;
@@ -271,12 +300,28 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
 }
 
-void DevEppStream::ReplyImmediate(int status, const std::string& body) {
+void DevEppStream::SendEndlessChunk() {
+  std::string data(Fault::kEndlessChunkBytes, static_cast<char>('a' + endless_seq_ % 26));
+  std::string seq = std::to_string(endless_seq_++);
+  data.replace(0, seq.size(), seq);
+  extproc::ProcessingResponse r;
+  auto* s = r.mutable_request_body()
+                ->mutable_response()
+                ->mutable_body_mutation()
+                ->mutable_streamed_response();
+  s->set_body(std::move(data));
+  s->set_end_of_stream(false);
+  Send(std::move(r));
+}
+
+void DevEppStream::ReplyImmediate(int status, const std::string& body,
+                                  const std::vector<HeaderPair>& extra) {
   extproc::ProcessingResponse r;
   auto* imm = r.mutable_immediate_response();
   imm->mutable_status()->set_code(status);
   imm->set_body(body);
   AddHeader(imm->mutable_headers(), "content-type", "text/plain");
+  for (const auto& h : extra) AddHeader(imm->mutable_headers(), h.key, h.value);
   if (status == 503 || status == 429) {
     AddHeader(imm->mutable_headers(), "x-llm-d-request-dropped-reason", "dev-epp");
   }
@@ -299,6 +344,11 @@ void DevEppStream::OnWriteDone(bool ok) {
   std::lock_guard lock(mu_);
   out_.pop_front();  // the message just written
   if (!ok || cancelled_) out_.clear();
+  if (out_.empty() && ok && endless_ && !cancelled_ && !finish_) {
+    writing_ = false;
+    SendEndlessChunk();  // one reply in flight at a time: bounded memory
+    return;
+  }
   if (!out_.empty()) {
     StartWrite(&out_.front());
     return;
@@ -329,7 +379,15 @@ void DevEppStream::OnCancel() {
     finish_ = finish_.value_or(grpc::Status::CANCELLED);
 }
 
+void DevEppStream::EndIfKeptOpen() {
+  std::lock_guard lock(mu_);
+  if (ignore_half_close_ || endless_) {
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "dev-epp shutting down"));
+  }
+}
+
 void DevEppStream::OnDone() {
+  service_->Untrack(this);  // before mu_: EndKeptStreams takes them in the other order
   {
     std::lock_guard lock(mu_);
     spdlog::info(

@@ -31,6 +31,9 @@ class DevEppStream final
   void OnCancel() override;
   void OnDone() override;  // the one place the stream is deleted
 
+  // Server shutdown: ends the stream if a fault keeps it open on purpose.
+  void EndIfKeptOpen();
+
  private:
   enum class State {
     kReceiving,  // collecting request headers and body
@@ -43,7 +46,9 @@ class DevEppStream final
   void Decide();
   void DecideNow(const Fault& fault);
   void ReplyDecision(const std::vector<Endpoint>& endpoints, const Fault& fault);
-  void ReplyImmediate(int status, const std::string& body);
+  void ReplyImmediate(int status, const std::string& body,
+                      const std::vector<HeaderPair>& extra = {});
+  void SendEndlessChunk();  // mu_ held
   bool RewriteBody(std::string* body, std::string* error) const;
   void Send(extproc::ProcessingResponse msg);  // mu_ held
   void FinishLocked(grpc::Status status);      // mu_ held
@@ -63,10 +68,13 @@ class DevEppStream final
   bool writing_ = false;
   std::optional<grpc::Status> finish_;  // Finish once the queue drains
   bool finished_ = false;
-  bool alarm_pending_ = false;  // a delayed decision is armed
-  bool cancelled_ = false;      // the client cancelled; unwritten replies are dropped
-  bool read_closed_ = false;    // the client half-closed
-  bool done_ = false;           // OnDone ran; the alarm callback must delete
+  bool alarm_pending_ = false;      // a delayed decision is armed
+  bool cancelled_ = false;          // the client cancelled; unwritten replies are dropped
+  bool read_closed_ = false;        // the client half-closed
+  bool done_ = false;               // OnDone ran; the alarm callback must delete
+  bool ignore_half_close_ = false;  // fault: stay open after the client half-closes
+  bool endless_ = false;            // fault: body replies without end
+  uint64_t endless_seq_ = 0;        // body replies sent so far in endless mode
 };
 
 }  // namespace eppb

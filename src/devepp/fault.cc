@@ -13,6 +13,15 @@ std::optional<int> ToInt(std::string_view s) {
   return v;
 }
 
+// A non-negative count, capped; 0 when malformed.
+size_t ToCount(std::string_view s, size_t cap) {
+  size_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range) return cap;
+  if (ec != std::errc() || p != s.data() + s.size()) return 0;
+  return std::min(v, cap);
+}
+
 }  // namespace
 
 Fault Fault::Parse(std::string_view header) {
@@ -51,6 +60,18 @@ Fault Fault::Parse(std::string_view header) {
       f.mismatch = true;
     } else if (key == "close-after-pick") {
       f.close_after_pick = true;
+    } else if (key == "endpoints") {
+      f.endpoints = ToCount(value, kMaxCount);
+    } else if (key == "remove") {
+      f.remove_repeats = ToCount(value, kMaxCount);
+    } else if (key == "set-header-bytes") {
+      f.set_header_bytes = ToCount(value, kMaxHeaderBytes);
+    } else if (key == "immediate-destination") {
+      f.immediate_destination = std::string(value);
+    } else if (key == "endless-body") {
+      f.endless_body = true;
+    } else if (key == "ignore-half-close") {
+      f.ignore_half_close = true;
     }
     start = comma + 1;
   }

@@ -1,5 +1,8 @@
 #include "extproc/reply_interpreter.h"
 
+#include <algorithm>
+
+#include "bridge/answer_head_size.h"
 #include "common/header_rules.h"
 #include "extproc/metadata_keys.h"
 
@@ -16,11 +19,38 @@ bool IsProtected(std::string_view key) {
          IsHopByHop(key) || IsControlHeader(key);
 }
 
+// The largest body an EPP may send back for a request body of `request` bytes.
+size_t BodyLimit(size_t request, size_t max_body_bytes) {
+  size_t grown = std::max(request * ExchangeConfig::kEppBodyFactor,
+                          request + ExchangeConfig::kEppBodySlackBytes);
+  return std::min(grown, max_body_bytes);
+}
+
+// Entries of a comma-separated list, counted without parsing it.
+size_t ListItems(std::string_view list) { return std::ranges::count(list, ',') + 1; }
+
 }  // namespace
 
 ReplyInterpreter::ReplyInterpreter(std::shared_ptr<const BridgeRequest> request,
+                                   const ExchangeConfig& config)
+    : ReplyInterpreter(std::move(request), config.max_body_bytes, &config.endpoints, config.answer,
+                       config.body_budget) {}
+
+ReplyInterpreter::ReplyInterpreter(std::shared_ptr<const BridgeRequest> request,
                                    size_t max_body_bytes, const EndpointPolicy* policy)
-    : request_(std::move(request)), max_body_bytes_(max_body_bytes), policy_(policy) {}
+    : ReplyInterpreter(std::move(request), max_body_bytes, policy, AnswerBounds{}, nullptr) {}
+
+ReplyInterpreter::ReplyInterpreter(std::shared_ptr<const BridgeRequest> request,
+                                   size_t max_body_bytes, const EndpointPolicy* policy,
+                                   const AnswerBounds& bounds,
+                                   std::shared_ptr<EppBodyBudget> budget)
+    : request_(std::move(request)),
+      max_body_bytes_(max_body_bytes),
+      body_limit_(BodyLimit(request_->body.size(), max_body_bytes)),
+      policy_(policy),
+      bounds_(bounds),
+      budget_(std::move(budget)),
+      reservation_(budget_.get()) {}
 
 // A dozen headers: a scan beats building a map per request. Last value wins.
 const std::string* ReplyInterpreter::RequestHeader(std::string_view key) const {
@@ -31,8 +61,19 @@ const std::string* ReplyInterpreter::RequestHeader(std::string_view key) const {
   return nullptr;
 }
 
-ReplyInterpreter::Step ReplyInterpreter::Fail(std::string reason, std::string detail) {
-  answer_ = BridgeAnswer::Error(502, std::move(reason), std::move(detail));
+ReplyInterpreter::Step ReplyInterpreter::Fail(std::string reason, std::string detail, int status) {
+  answer_ = BridgeAnswer::Error(status, std::move(reason), std::move(detail));
+  state_ = State::kDone;
+  return Step::kDone;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::Done(BridgeAnswer answer) {
+  size_t head = AnswerHeadBytes(answer);
+  if (head > bounds_.max_head_bytes) {
+    return TooLarge("EPP answer head would be " + std::to_string(head) + " bytes, over " +
+                    std::to_string(bounds_.max_head_bytes));
+  }
+  answer_ = std::move(answer);
   state_ = State::kDone;
   return Step::kDone;
 }
@@ -89,18 +130,26 @@ ReplyInterpreter::Step ReplyInterpreter::OnHeaders(const extproc::CommonResponse
     const std::string* req = RequestHeader(key);
     if (req && *req == value) continue;  // an echo
     std::erase_if(set_headers_, [&](const HeaderPair& h) { return h.key == key; });
+    if (set_headers_.size() >= bounds_.max_set_headers) {
+      return TooLarge("EPP sets more than " + std::to_string(bounds_.max_set_headers) + " headers");
+    }
     set_headers_.push_back({std::move(key), value});
   }
   for (const auto& name : mutation.remove_headers()) {
     std::string key = ToLower(name);
     if (IsProtected(key) || !RequestHeader(key)) continue;
+    if (std::ranges::find(removed_, key) != removed_.end()) continue;  // said twice
+    if (removed_.size() >= bounds_.max_removals) {
+      return TooLarge("EPP removes more than " + std::to_string(bounds_.max_removals) + " headers");
+    }
     removed_.push_back(std::move(key));
   }
   if (common.status() == extproc::CommonResponse::CONTINUE_AND_REPLACE &&
       common.has_body_mutation() && !common.body_mutation().has_streamed_response()) {
+    const std::string& body = common.body_mutation().body();
+    if (Growth g = ReserveBody(body.size()); g != Growth::kOk) return FailBody(g);
     diverged_ = true;
-    new_body_ = common.body_mutation().body();
-    if (new_body_.size() > max_body_bytes_) return Fail("body-too-large", "EPP body too large");
+    new_body_.assign(body);
     return Finish();
   }
   if (request_->body.empty()) return Finish();
@@ -117,14 +166,14 @@ ReplyInterpreter::Step ReplyInterpreter::OnBody(const extproc::CommonResponse& c
   }
   switch (bm.mutation_case()) {
     case extproc::BodyMutation::kStreamedResponse:
-      if (!AppendBody(bm.streamed_response().body())) {
-        return Fail("body-too-large", "EPP streamed back a body over the limit");
+      if (Growth g = AppendBody(bm.streamed_response().body()); g != Growth::kOk) {
+        return FailBody(g);
       }
       return bm.streamed_response().end_of_stream() ? Finish() : Step::kNeedMore;
     case extproc::BodyMutation::kBody:
       diverged_ = true;
       new_body_.clear();
-      if (!AppendBody(bm.body())) return Fail("body-too-large", "EPP body over the limit");
+      if (Growth g = AppendBody(bm.body()); g != Growth::kOk) return FailBody(g);
       return Finish();
     case extproc::BodyMutation::kClearBody:
       diverged_ = true;
@@ -135,20 +184,47 @@ ReplyInterpreter::Step ReplyInterpreter::OnBody(const extproc::CommonResponse& c
   }
 }
 
-bool ReplyInterpreter::AppendBody(std::string_view data) {
+ReplyInterpreter::Growth ReplyInterpreter::AppendBody(std::string_view data) {
   const std::string& original = request_->body;
   if (!diverged_) {
     if (echoed_ + data.size() <= original.size() &&
         original.compare(echoed_, data.size(), data) == 0) {
       echoed_ += data.size();
-      return true;
+      return Growth::kOk;
     }
+    if (Growth g = ReserveBody(echoed_ + data.size()); g != Growth::kOk) return g;
     diverged_ = true;
     new_body_.assign(original, 0, echoed_);
   }
-  if (new_body_.size() + data.size() > max_body_bytes_) return false;
+  if (Growth g = ReserveBody(new_body_.size() + data.size()); g != Growth::kOk) return g;
   new_body_.append(data);
-  return true;
+  return Growth::kOk;
+}
+
+ReplyInterpreter::Growth ReplyInterpreter::ReserveBody(size_t size) {
+  if (size > body_limit_) return Growth::kTooLarge;
+  if (size <= new_body_.capacity()) return Growth::kOk;
+  // Grow geometrically, as the string would, but never past the limit; when
+  // the budget cannot give that much, try for exactly what is needed.
+  size_t want = std::min(std::max(size, new_body_.capacity() * 2), body_limit_);
+  if (!reservation_.GrowTo(want)) {
+    want = size;
+    if (!reservation_.GrowTo(want)) return Growth::kOverBudget;
+  }
+  new_body_.reserve(want);
+  return Growth::kOk;
+}
+
+ReplyInterpreter::Step ReplyInterpreter::FailBody(Growth g) {
+  if (g == Growth::kOverBudget) {
+    return Fail("epp-body-budget",
+                "the bridge is buffering as many EPP body bytes as it may (" +
+                    std::to_string(budget_ ? budget_->limit() : 0) + ")",
+                503);
+  }
+  return Fail("body-too-large", "EPP body reply over " + std::to_string(body_limit_) +
+                                    " bytes for a request body of " +
+                                    std::to_string(request_->body.size()));
 }
 
 ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateResponse& imm) {
@@ -157,27 +233,45 @@ ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateRes
     return Fail("protocol-violation",
                 "EPP immediate response has invalid status " + std::to_string(code));
   }
+  if (imm.body().size() > max_body_bytes_) {  // an answer, not a rewrite: the absolute cap
+    return Fail("body-too-large",
+                "EPP immediate response body over " + std::to_string(max_body_bytes_) + " bytes");
+  }
   BridgeAnswer a;
   a.outcome = Outcome::kImmediate;
   a.status = code;
   for (const auto& opt : imm.headers().set_headers()) {
     std::string key = ToLower(opt.header().key());
-    std::string value = ValueOf(opt.header());
+    const std::string& value = ValueOf(opt.header());
+    // Never a destination or a control header: NGINX (NGF's epp.js too)
+    // would route on them without the endpoint checks of a decision.
+    if (IsRoutingHeader(key)) {
+      ++dropped_mutations_;
+      continue;
+    }
     if (IsProtected(key) || !IsValidHeaderName(key) || !IsValidHeaderValue(value)) {
       if (!IsProtected(key)) ++dropped_mutations_;
       continue;
     }
-    a.headers.push_back({std::move(key), std::move(value)});
+    if (a.headers.size() >= bounds_.max_set_headers) {
+      return TooLarge("EPP immediate response carries more than " +
+                      std::to_string(bounds_.max_set_headers) + " headers");
+    }
+    a.headers.push_back({std::move(key), value});
   }
   a.body = imm.body();
-  answer_ = std::move(a);
-  state_ = State::kDone;
-  return Step::kDone;
+  return Done(std::move(a));
 }
 
 ReplyInterpreter::Step ReplyInterpreter::Finish() {
   if (header_endpoint_.empty() && metadata_endpoint_.empty()) {
     return Fail("no-endpoint", "EPP decision carries no destination endpoint");
+  }
+  for (const std::string* list : {&header_endpoint_, &metadata_endpoint_}) {
+    if (!list->empty() && ListItems(*list) > bounds_.max_endpoints) {
+      return TooLarge("EPP decision lists " + std::to_string(ListItems(*list)) +
+                      " endpoints, more than " + std::to_string(bounds_.max_endpoints));
+    }
   }
   std::vector<Endpoint> from_header, from_metadata;
   std::string err;
@@ -205,9 +299,7 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
     a.body_mutated = true;
     a.body = diverged_ ? std::move(new_body_) : request_->body.substr(0, echoed_);
   }
-  answer_ = std::move(a);
-  state_ = State::kDone;
-  return Step::kDone;
+  return Done(std::move(a));
 }
 
 }  // namespace eppb

@@ -5,14 +5,25 @@
 // header mutation and an echo of the request headers, followed by the body
 // streamed back in chunks until end_of_stream. It may instead answer with an
 // ImmediateResponse at any point. Anything else is a protocol violation.
+//
+// What the EPP may put in an answer is bounded (ExchangeConfig::answer): more
+// endpoints, header mutations or removals, or a larger answer head, is a 502
+// `epp-answer-too-large`. A rewritten body may be at most
+// max(2 × the request body, the request body + 1 MiB), capped by
+// max_body_bytes (502 `body-too-large` above), and is reserved from the
+// process-wide EppBodyBudget as it grows (503 `epp-body-budget` when that is
+// exhausted); the reservation is returned when the interpreter dies.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "bridge/body_reservation.h"
 #include "bridge/bridge_answer.h"
 #include "bridge/bridge_request.h"
+#include "bridge/exchange_config.h"
 #include "common/endpoint_policy.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
 
@@ -24,10 +35,16 @@ class ReplyInterpreter {
  public:
   enum class Step { kNeedMore, kDone };
 
-  // `policy` (optional, must outlive the interpreter) restricts the endpoints
-  // a decision may name: its CIDR allowlist and the request's subset hint.
+  // `config` must outlive the interpreter: its endpoint policy (CIDR
+  // allowlist; the request's subset hint applies too), answer bounds, body
+  // limit and the process-wide body budget.
+  ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, const ExchangeConfig& config);
+  // Default answer bounds and no process-wide budget. `policy` (optional,
+  // must outlive the interpreter) restricts the endpoints a decision may name.
   ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, size_t max_body_bytes,
                    const EndpointPolicy* policy = nullptr);
+  ReplyInterpreter(const ReplyInterpreter&) = delete;
+  ReplyInterpreter& operator=(const ReplyInterpreter&) = delete;
 
   // Feeds one reply. kDone means TakeAnswer() holds the final result (a
   // decision, an immediate response or a protocol failure).
@@ -43,19 +60,33 @@ class ReplyInterpreter {
     kDone,          // answer_ is final; later replies are ignored
   };
 
-  Step Fail(std::string reason, std::string detail);
+  enum class Growth { kOk, kTooLarge, kOverBudget };
+
+  ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, size_t max_body_bytes,
+                   const EndpointPolicy* policy, const AnswerBounds& bounds,
+                   std::shared_ptr<EppBodyBudget> budget);
+  Step Fail(std::string reason, std::string detail, int status = 502);
+  Step TooLarge(std::string detail) { return Fail("epp-answer-too-large", std::move(detail)); }
+  // The answer is final: checks its head against the bound first.
+  Step Done(BridgeAnswer answer);
   Step OnHeaders(const extproc::CommonResponse& common);
   Step OnBody(const extproc::CommonResponse& common);
   Step OnImmediate(const extproc::ImmediateResponse& imm);
   void ReadMetadata(const extproc::ProcessingResponse& reply);
-  bool AppendBody(std::string_view data);
+  Growth AppendBody(std::string_view data);
+  // Makes room for a rewritten body of `size` bytes: within body_limit_ and
+  // reserved from the budget before it is allocated.
+  Growth ReserveBody(size_t size);
+  Step FailBody(Growth g);
   Step Finish();
   // The request's last value of `key`, or nullptr.
   const std::string* RequestHeader(std::string_view key) const;
 
   std::shared_ptr<const BridgeRequest> request_;
-  size_t max_body_bytes_;
+  size_t max_body_bytes_;  // largest body of any kind
+  size_t body_limit_;      // largest rewritten body for this request
   const EndpointPolicy* policy_;
+  AnswerBounds bounds_;
   State state_ = State::kAwaitHeaders;
 
   std::string header_endpoint_;    // from the destination header mutation
@@ -68,6 +99,8 @@ class ReplyInterpreter {
   // only once they diverge (a rewrite), so an echoed body costs no memory.
   size_t echoed_ = 0;
   bool diverged_ = false;
+  std::shared_ptr<EppBodyBudget> budget_;  // before reservation_, which returns into it
+  BodyReservation reservation_;            // covers new_body_'s capacity
   std::string new_body_;
 
   BridgeAnswer answer_;

@@ -2,11 +2,15 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "bridge/answer_head_size.h"
+
 namespace eppb {
 
 namespace http = boost::beast::http;
 
-HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
+namespace {
+
+HttpResponse Render(BridgeAnswer&& a, unsigned version, bool keep_alive) {
   HttpResponse res;
   res.version(version);
   res.result(static_cast<unsigned>(a.status));
@@ -54,8 +58,24 @@ HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) {
   return res;
 }
 
-void RenderHead(const HttpResponse& res, std::string* out) {
-  out->clear();
+// The last resort: a bodyless 502 that closes the connection (no allocation
+// beyond Beast's fields, which may fail too: then an empty 502).
+HttpResponse RenderFailure(unsigned version) noexcept {
+  HttpResponse res;
+  res.version(version);
+  res.result(http::status::bad_gateway);
+  try {
+    res.set(http::field::server, "epp-bridge");
+    res.set("X-EPP-Outcome", OutcomeName(Outcome::kError));
+    res.set("X-EPP-Error", "render-failed");
+    res.content_length(0);
+    res.keep_alive(false);
+  } catch (...) {
+  }
+  return res;
+}
+
+void AppendHead(const HttpResponse& res, std::string* out) {
   unsigned v = res.version();
   out->append("HTTP/");
   out->push_back(static_cast<char>('0' + v / 10 % 10));
@@ -76,6 +96,36 @@ void RenderHead(const HttpResponse& res, std::string* out) {
     out->append("\r\n");
   }
   out->append("\r\n");
+}
+
+}  // namespace
+
+HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) noexcept {
+  try {
+    if (size_t head = AnswerHeadBytes(a); head > kMaxRenderableHeadBytes) {
+      a = BridgeAnswer::Error(502, "epp-answer-too-large",
+                              "EPP answer head would be " + std::to_string(head) + " bytes");
+    }
+    return Render(std::move(a), version, keep_alive);
+  } catch (...) {
+    return RenderFailure(version);
+  }
+}
+
+void RenderHead(const HttpResponse& res, std::string* out) noexcept {
+  out->clear();
+  try {
+    AppendHead(res, out);
+  } catch (...) {  // out of memory: a head NGINX reads as a failed exchange
+    out->clear();
+    static constexpr std::string_view kFailed =
+        "HTTP/1.1 502 Bad Gateway\r\nX-EPP-Outcome: error\r\nX-EPP-Error: render-failed\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    try {
+      out->assign(kFailed);
+    } catch (...) {
+    }
+  }
 }
 
 }  // namespace eppb

@@ -11,11 +11,15 @@ namespace eppb {
 
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
-HttpResponse RenderAnswer(BridgeAnswer&& answer, unsigned http_version, bool keep_alive);
+// Never throws: an answer whose head Beast could not hold (over
+// kMaxRenderableHeadBytes; the reply interpreter refuses such answers long
+// before) becomes 502 `epp-answer-too-large`, and any other failure a 502
+// `render-failed` (Connection: close).
+HttpResponse RenderAnswer(BridgeAnswer&& answer, unsigned http_version, bool keep_alive) noexcept;
 
 // The status line and header block of `res` as they go on the wire (what
 // Beast's serializer writes for a response with a Content-Length), into
-// `out`, which is cleared first; the body follows it unchanged.
-void RenderHead(const HttpResponse& res, std::string* out);
+// `out`, which is cleared first; the body follows it unchanged. Never throws.
+void RenderHead(const HttpResponse& res, std::string* out) noexcept;
 
 }  // namespace eppb

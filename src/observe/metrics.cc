@@ -102,6 +102,23 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
                                "channel was closed to make room under --max-epp-targets")
                            .Register(r)
                            .Add({});
+  buffered_body_bytes_ = &p::BuildGauge()
+                              .Name("epp_bridge_buffered_epp_body_bytes")
+                              .Help(
+                                  "EPP body reply bytes reserved by exchanges now (rewritten "
+                                  "bodies being collected)")
+                              .Register(r)
+                              .Add({});
+  buffered_body_limit_ = &p::BuildGauge()
+                              .Name("epp_bridge_buffered_epp_body_limit_bytes")
+                              .Help("--max-buffered-body-bytes: above it, 503 epp-body-budget")
+                              .Register(r)
+                              .Add({});
+}
+
+void Metrics::WatchBodyBudget(std::weak_ptr<const EppBodyBudget> budget) {
+  std::lock_guard lock(budget_mu_);
+  budget_ = std::move(budget);
 }
 
 p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) {
@@ -188,6 +205,13 @@ void Metrics::ForgetEppTarget(const std::string& target) {
 }
 
 std::string Metrics::Serialize() const {
+  {
+    std::lock_guard lock(budget_mu_);
+    if (auto budget = budget_.lock()) {
+      buffered_body_bytes_->Set(static_cast<double>(budget->used()));
+      buffered_body_limit_->Set(static_cast<double>(budget->limit()));
+    }
+  }
   return p::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "bridge/bridge_answer.h"
+#include "bridge/epp_body_budget.h"
 
 namespace eppb {
 
@@ -39,6 +40,9 @@ class Metrics {
   void CountInternalError(const std::string& where);
   // A stream the EPP did not end within --linger-ms after our half-close.
   void CountLingerExpired() { linger_expired_->Increment(); }
+  // The budget whose use /metrics reports (epp_bridge_buffered_epp_body_bytes);
+  // held weakly, read at each scrape.
+  void WatchBodyBudget(std::weak_ptr<const EppBodyBudget> budget);
   // Channel connectivity, set by the channel monitor.
   void SetChannelState(const std::string& target, const std::string& state);
   void CountReconnect(const std::string& target);
@@ -74,6 +78,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* reconnects_;
   prometheus::Family<prometheus::Gauge>* epp_health_;
   prometheus::Counter* target_evictions_;
+  prometheus::Gauge* buffered_body_bytes_;
+  prometheus::Gauge* buffered_body_limit_;
+  mutable std::mutex budget_mu_;
+  std::weak_ptr<const EppBodyBudget> budget_;  // budget_mu_
   std::mutex mu_;  // guards the label lookups below (families are thread-safe, caching is not)
   std::unordered_map<std::string, prometheus::Counter*> cache_;
   // Per outcome, filled on first use (a series appears once it has counted):

@@ -9,6 +9,7 @@
 #include "config/listen_address.h"
 #include "config/tls_flags.h"
 #include "observe/entry_guard.h"
+#include "observe/metrics.h"
 
 namespace eppb {
 
@@ -49,6 +50,32 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
         "--max-header-bytes at least 1024";
     return false;
   }
+  const auto count_ok = [](size_t n, size_t min) {
+    return n >= min && n <= AnswerBounds::kMaxCount;
+  };
+  if (!count_ok(o.max_answer_endpoints, 1) || !count_ok(o.max_answer_set_headers, 0) ||
+      !count_ok(o.max_answer_removals, 0)) {
+    *error =
+        "--max-answer-endpoints must be from 1, --max-answer-set-headers and "
+        "--max-answer-removals from 0, to " +
+        std::to_string(AnswerBounds::kMaxCount);
+    return false;
+  }
+  if (o.max_answer_head_bytes < AnswerBounds::kMinHeadBytes ||
+      o.max_answer_head_bytes > AnswerBounds::kMaxHeadBytes) {
+    *error = "--max-answer-head-bytes must be from " + std::to_string(AnswerBounds::kMinHeadBytes) +
+             " to " + std::to_string(AnswerBounds::kMaxHeadBytes);
+    return false;
+  }
+  if (o.max_buffered_body_bytes < 1) {
+    *error = "--max-buffered-body-bytes must be positive";
+    return false;
+  }
+  ctx->exchange.answer.max_endpoints = o.max_answer_endpoints;
+  ctx->exchange.answer.max_set_headers = o.max_answer_set_headers;
+  ctx->exchange.answer.max_removals = o.max_answer_removals;
+  ctx->exchange.answer.max_head_bytes = o.max_answer_head_bytes;
+  ctx->exchange.body_budget = std::make_shared<EppBodyBudget>(o.max_buffered_body_bytes);
   for (const auto& a : o.allowed_epps) {
     std::string e;
     auto t = EppTarget::ParseHostPort(a, &e);
@@ -125,6 +152,7 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   if (!ValidateTls(&o.tls, error)) return nullptr;
   std::unique_ptr<BridgeServer> s(new BridgeServer(o));
   if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
+  Metrics::Get().WatchBodyBudget(s->ctx_.exchange.body_budget);
   ChannelOptions copts;
   copts.max_targets = o.max_epp_targets;
   if (o.epp_health_interval_ms < 0 || o.epp_health_unhealthy_interval_ms < 0) {

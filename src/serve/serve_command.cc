@@ -48,6 +48,26 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "Distinct EPP targets (channels) kept; when full, the least recently used one with no "
          "stream open is closed for a new one",
          epp);
+  const std::string answer = "EPP answer bounds";
+  AddOpt(cmd, "--max-answer-endpoints", o->max_answer_endpoints,
+         "Most endpoints in an EPP decision, its fallback list (502 epp-answer-too-large above)",
+         answer);
+  AddOpt(cmd, "--max-answer-set-headers", o->max_answer_set_headers,
+         "Most distinct headers an EPP decision sets, or an immediate response carries (502 "
+         "epp-answer-too-large above)",
+         answer);
+  AddOpt(cmd, "--max-answer-removals", o->max_answer_removals,
+         "Most distinct request headers an EPP decision removes (502 epp-answer-too-large above)",
+         answer);
+  AddOpt(cmd, "--max-answer-head-bytes", o->max_answer_head_bytes,
+         "Largest answer head (status line and headers) sent to NGINX, 4096-65536 (502 "
+         "epp-answer-too-large above); keep proxy_buffer_size of /_epp_bridge above it",
+         answer);
+  AddOpt(cmd, "--max-buffered-body-bytes", o->max_buffered_body_bytes,
+         "EPP body replies (rewritten bodies) buffered by all exchanges at once (503 "
+         "epp-body-budget above); one reply is also bounded by max(2 x request body, request "
+         "body + 1 MiB) and --max-body-bytes (502 body-too-large)",
+         answer);
   AddOpt(cmd, "--epp-health-interval-ms", o->epp_health_interval_ms,
          "How often to ask each EPP's grpc.health.v1 service; NOT_SERVING fails new requests "
          "at once with 503 (0: never ask)",

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "bridge/answer_bounds.h"
+#include "bridge/epp_body_budget.h"
 #include "config/tls_config.h"
 
 namespace eppb {
@@ -22,6 +24,11 @@ struct ServeOptions {
   size_t max_headers = 128;
   size_t max_inflight = 10000;
   size_t max_epp_targets = 64;
+  size_t max_answer_endpoints = AnswerBounds::kDefaultMaxEndpoints;
+  size_t max_answer_set_headers = AnswerBounds::kDefaultMaxSetHeaders;
+  size_t max_answer_removals = AnswerBounds::kDefaultMaxRemovals;
+  size_t max_answer_head_bytes = AnswerBounds::kDefaultMaxHeadBytes;
+  size_t max_buffered_body_bytes = EppBodyBudget::kDefaultBytes;
   int epp_health_interval_ms = 5000;            // 0: no health probes
   int epp_health_unhealthy_interval_ms = 1000;  // while NOT_SERVING or unanswered; 0: the same
   std::string epp_health_service = "envoy.service.ext_proc.v3.ExternalProcessor";

@@ -33,6 +33,11 @@ TEST(Flags, VersionHelpAndUsageErrors) {
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.output.find("--endpoint-picker-tls-skip-verify"), std::string::npos);
   EXPECT_NE(h.output.find("EPP_BRIDGE_DEADLINE_MS"), std::string::npos);
+  for (const char* env : {"EPP_BRIDGE_MAX_ANSWER_HEAD_BYTES", "EPP_BRIDGE_MAX_ANSWER_ENDPOINTS",
+                          "EPP_BRIDGE_MAX_ANSWER_SET_HEADERS", "EPP_BRIDGE_MAX_ANSWER_REMOVALS",
+                          "EPP_BRIDGE_MAX_BUFFERED_BODY_BYTES"}) {
+    EXPECT_NE(h.output.find(env), std::string::npos) << env;
+  }
   EXPECT_EQ(RunCommand({kBin}).code, 2);
   EXPECT_EQ(RunCommand({kBin, "serve", "--no-such-flag"}).code, 2);
   EXPECT_EQ(RunCommand({kBin, "dev-epp"}).code, 2);  // --endpoints is required
@@ -52,6 +57,12 @@ TEST(Flags, InvalidConfigurationIsFatalAndClear) {
       {{"serve", "--epp-client-cert", "/tmp/x.pem"}, "--epp-client-key"},
       {{"serve", "--allowed-epp", "bad host"}, "--allowed-epp"},
       {{"serve", "--log-level", "loud"}, "--log-level"},
+      {{"serve", "--max-answer-head-bytes", "1000"}, "--max-answer-head-bytes"},
+      {{"serve", "--max-answer-head-bytes", "70000"}, "--max-answer-head-bytes"},
+      {{"serve", "--max-answer-endpoints", "0"}, "--max-answer-endpoints"},
+      {{"serve", "--max-answer-set-headers", "5000"}, "--max-answer-set-headers"},
+      {{"serve", "--max-answer-removals", "5000"}, "--max-answer-removals"},
+      {{"serve", "--max-buffered-body-bytes", "0"}, "--max-buffered-body-bytes"},
       {{"dev-epp", "--endpoints", "10.0.0.1"}, "--endpoints"},
       {{"dev-epp", "--endpoints", "10.0.0.1:1", "--rewrite-model", "x"}, "--rewrite-model"},
   };

@@ -129,6 +129,14 @@ row "endpoint outside \`--allowed-endpoint-cidr\` (\`garbage-endpoint=10.0.0.1:8
     502 endpoint-not-allowed -H 'x-dev-epp-fault: garbage-endpoint=10.0.0.1:8000'
 row "header and metadata disagree (\`mismatch\`)" "$GW_main" 502 endpoint-mismatch -H 'x-dev-epp-fault: mismatch'
 row "stream closed before a decision (\`close-early\`)" "$GW_main" 502 no-decision -H 'x-dev-epp-fault: close-early'
+row "oversized decision: 5,000 endpoints (\`endpoints=5000\`)" "$GW_main" 502 epp-answer-too-large \
+    -H 'x-dev-epp-fault: endpoints=5000'
+row "EPP streams body replies without end (\`endless-body\`)" "$GW_main" 502 body-too-large \
+    -H 'x-dev-epp-fault: endless-body'
+row "EPP sets a 5,000-byte header (\`set-header-bytes=5000\`)" "$GW_main" 200 - \
+    -H 'x-dev-epp-fault: set-header-bytes=5000'
+row "immediate response naming a destination (\`immediate-destination\`)" "$GW_main" 200 immediate \
+    -H "x-dev-epp-fault: immediate-destination=${POOL%%,*}"
 row "TLS mismatch (bridge h2c, EPP \`--tls\`)" "$GW_tls" 503 epp-unavailable
 # The first request opens the channel and its first health probe; wait for
 # the answer (probes every 200 ms) before the row.

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "bridge/answer_head_size.h"
+
 namespace eppb {
 namespace {
 
@@ -101,6 +103,91 @@ TEST(AnswerWriter, RenderHeadMatchesBeastsSerializer) {
     RenderHead(res, &head);
     EXPECT_EQ(head + res.body(), beast.str());
   }
+}
+
+BridgeAnswer Pick(size_t endpoints) {
+  BridgeAnswer a;
+  a.outcome = Outcome::kPicked;
+  a.status = 200;
+  for (size_t i = 0; i < endpoints; ++i) {
+    a.endpoints.push_back({"127.0.0.1", static_cast<uint16_t>(10000 + i), false});
+  }
+  return a;
+}
+
+// The reply interpreter bounds AnswerHeadBytes; it must never be less than
+// what is written.
+TEST(AnswerWriter, HeadSizeIsAnUpperBoundOfTheRenderedHead) {
+  std::vector<BridgeAnswer> answers;
+  BridgeAnswer pick = Pick(3);
+  pick.endpoints.push_back({"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535, true});
+  pick.headers = {{"x-gateway-model-name", "llama"}, {"x-big", std::string(16384, 'v')}};
+  pick.remove_headers = {"x-a", std::string(256, 'r')};
+  pick.body_mutated = true;
+  pick.body = std::string(789, 'b');
+  answers.push_back(pick);
+  answers.push_back(Pick(1));
+  for (int code : {200, 204, 299, 429, 511, 599}) {
+    BridgeAnswer imm;
+    imm.outcome = Outcome::kImmediate;
+    imm.status = code;
+    imm.headers = {{"retry-after", "1"}, {"content-type", "text/plain"}};
+    imm.body = "x";
+    answers.push_back(imm);
+  }
+  answers.push_back(BridgeAnswer::Error(504, "deadline-exceeded", "slow"));
+  answers.push_back(BridgeAnswer::Rejected(431, "headers-too-large", "big"));
+  for (const auto& a : answers) {
+    for (unsigned version : {10u, 11u}) {
+      for (bool keep_alive : {true, false}) {
+        size_t bound = AnswerHeadBytes(a);
+        BridgeAnswer copy = a;
+        std::string head;
+        RenderHead(RenderAnswer(std::move(copy), version, keep_alive), &head);
+        EXPECT_LE(head.size(), bound) << head;
+        EXPECT_GT(head.size() + 300, bound) << "the bound should stay close";
+      }
+    }
+  }
+}
+
+// Beast refuses a header value over 65,533 bytes by throwing; RenderAnswer
+// runs on the request path and must answer instead.
+TEST(AnswerWriter, OversizedAnswerBecomesA502InsteadOfThrowing) {
+  BridgeAnswer many = Pick(5000);  // X-EPP-Endpoints alone is about 80 KB
+  HttpResponse r1;
+  ASSERT_NO_THROW(r1 = RenderAnswer(std::move(many), 11, true));
+  EXPECT_EQ(r1.result_int(), 502u);
+  EXPECT_EQ(r1["X-EPP-Outcome"], "error");
+  EXPECT_EQ(r1["X-EPP-Error"], "epp-answer-too-large");
+
+  BridgeAnswer removals = Pick(1);
+  removals.remove_headers.assign(6000, "x-dev-epp-fault");  // X-EPP-Remove past 64 KB
+  HttpResponse r2;
+  ASSERT_NO_THROW(r2 = RenderAnswer(std::move(removals), 11, true));
+  EXPECT_EQ(r2["X-EPP-Error"], "epp-answer-too-large");
+
+  BridgeAnswer value;
+  value.outcome = Outcome::kImmediate;
+  value.status = 200;
+  value.headers = {{"x-huge", std::string(70000, 'v')}};
+  HttpResponse r3;
+  ASSERT_NO_THROW(r3 = RenderAnswer(std::move(value), 11, true));
+  EXPECT_EQ(r3.result_int(), 502u);
+  EXPECT_EQ(r3["X-EPP-Error"], "epp-answer-too-large");
+
+  // Whatever else Beast refuses (here a status code it cannot write) is a
+  // 502 that closes the connection.
+  BridgeAnswer bad_status = Pick(1);
+  bad_status.status = 1000;
+  HttpResponse r4;
+  ASSERT_NO_THROW(r4 = RenderAnswer(std::move(bad_status), 11, true));
+  EXPECT_EQ(r4.result_int(), 502u);
+  EXPECT_EQ(r4["X-EPP-Error"], "render-failed");
+  EXPECT_FALSE(r4.keep_alive());
+  std::string head;
+  RenderHead(r4, &head);
+  EXPECT_NE(head.find("Content-Length: 0\r\n"), std::string::npos) << head;
 }
 
 }  // namespace

@@ -18,6 +18,31 @@ TEST(Fault, ParsesEveryItem) {
   EXPECT_FALSE(Fault::Parse("").grpc_error);
 }
 
+TEST(Fault, ParsesHostileAnswerItemsWithCaps) {
+  auto f = Fault::Parse(
+      "endpoints=5000,remove=6000,set-header-bytes=5000,immediate-destination=10.0.0.1:80,"
+      "endless-body,ignore-half-close");
+  EXPECT_EQ(f.endpoints, 5000u);
+  EXPECT_EQ(f.remove_repeats, 6000u);
+  EXPECT_EQ(f.set_header_bytes, 5000u);
+  EXPECT_EQ(f.immediate_destination, "10.0.0.1:80");
+  EXPECT_TRUE(f.endless_body);
+  EXPECT_TRUE(f.ignore_half_close);
+  // Capped, so the dev-epp cannot be made to allocate without limit.
+  auto big =
+      Fault::Parse("endpoints=999999999999999999999,remove=200000,set-header-bytes=9999999999");
+  EXPECT_EQ(big.endpoints, Fault::kMaxCount);
+  EXPECT_EQ(big.remove_repeats, Fault::kMaxCount);
+  EXPECT_EQ(big.set_header_bytes, Fault::kMaxHeaderBytes);
+  // Malformed or negative: off.
+  auto bad = Fault::Parse("endpoints=-1,remove=x,set-header-bytes=");
+  EXPECT_EQ(bad.endpoints, 0u);
+  EXPECT_EQ(bad.remove_repeats, 0u);
+  EXPECT_EQ(bad.set_header_bytes, 0u);
+  EXPECT_FALSE(Fault::Parse("status=200").immediate_destination);
+  EXPECT_FALSE(Fault::Parse("").endless_body);
+}
+
 std::vector<Endpoint> Pool() {
   return {{"10.0.0.1", 1, false}, {"10.0.0.2", 2, false}, {"10.0.0.3", 3, false}};
 }
