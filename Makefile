@@ -3,6 +3,13 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
+.PHONY: docs
+# Refreshes the generated sections of the committed pages from a test run
+# (tests write their reports under $(BUILD)/reports otherwise).
+docs: build
+	MATRIX_DOC=$(CURDIR)/docs/reliability.md bash tests/e2e/run.sh $(BUILD)/epp-bridge fault_matrix
+	INTEROP_DOC=$(CURDIR)/docs/interop.md bash tests/interop/run.sh $(BUILD)/epp-bridge
+
 .PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-k8s test-sanitize test-tsan demo format clean
 
 all: build
@@ -25,6 +32,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
 	cd $(BUILD) && ctest --output-on-failure -L k8s
 	cd $(BUILD) && ctest --output-on-failure -L interop
+	@scripts/check-clean-tree.sh
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit

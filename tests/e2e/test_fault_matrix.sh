@@ -3,9 +3,10 @@
 # FailOpen (deploy/nginx/failure-modes.conf.in), each request answered within
 # the bridge's deadline plus a margin. FailClose must give the bridge's
 # defined 5xx with its reason (X-EPP-Error) and reach no model server;
-# FailOpen must give 200 from a pool member. The observed matrix replaces the
-# generated section of docs/reliability.md (MATRIX_DOC=path elsewhere,
-# MATRIX_DOC=- not at all).
+# FailOpen must give 200 from a pool member. The observed matrix is written
+# to reports/fault-matrix.md beside the binary (the build directory); with
+# MATRIX_DOC=docs/reliability.md (`make docs`) it also replaces that page's
+# generated section.
 set -euo pipefail
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +14,8 @@ e2e_init "$@"
 
 DEADLINE_MS=1500
 LIMIT_S=3.5  # deadline + margin for a loaded machine: no answer may take longer
-MATRIX_DOC="${MATRIX_DOC:-$REPO_DIR/docs/reliability.md}"
+MATRIX_DOC="${MATRIX_DOC:--}"
+REPORT="$(dirname "$BIN")/reports/fault-matrix.md"
 STOPPED=()   # dev-epps stopped with SIGSTOP: continued before the cleanup
 trap 'rc=$?; for p in "${STOPPED[@]}"; do kill -CONT "$p" 2>/dev/null || true; done; (exit $rc); e2e_cleanup' EXIT
 
@@ -133,6 +135,8 @@ row "oversized decision: 5,000 endpoints (\`endpoints=5000\`)" "$GW_main" 502 ep
     -H 'x-dev-epp-fault: endpoints=5000'
 row "EPP streams body replies without end (\`endless-body\`)" "$GW_main" 502 body-too-large \
     -H 'x-dev-epp-fault: endless-body'
+row "EPP ignores the half-close after the decision (\`ignore-half-close\`; cancelled at \`--linger-ms\`)" "$GW_main" 200 - \
+    -H 'x-dev-epp-fault: ignore-half-close'
 row "EPP sets a 5,000-byte header (\`set-header-bytes=5000\`)" "$GW_main" 200 - \
     -H 'x-dev-epp-fault: set-header-bytes=5000'
 row "immediate response naming a destination (\`immediate-destination\`)" "$GW_main" 200 immediate \
@@ -213,15 +217,19 @@ for ((i = 0; i < 30; i++)); do
 done
 ((ok)) || fail "no pick after the EPP restarted"
 
-# The observed matrix into docs/reliability.md, between the markers.
+# The observed matrix: a report in the build directory, and on request the
+# generated section of docs/reliability.md, between the markers.
+mkdir -p "$(dirname "$REPORT")"
+{
+    echo "Observed by \`tests/e2e/test_fault_matrix.sh\` (bridge \`--deadline-ms $DEADLINE_MS\`; every answer within $LIMIT_S s):"
+    echo
+    echo "| fault | FailClose answer | time | FailOpen answer | time |"
+    echo "| --- | --- | --- | --- | --- |"
+    printf '%s\n' "${MATRIX[@]}"
+} >"$REPORT"
+note "matrix written to $REPORT"
 if [[ "$MATRIX_DOC" != - && -f "$MATRIX_DOC" ]] && grep -q '<!-- matrix:begin -->' "$MATRIX_DOC"; then
-    {
-        echo "Observed by \`tests/e2e/test_fault_matrix.sh\` (bridge \`--deadline-ms $DEADLINE_MS\`; every answer within $LIMIT_S s):"
-        echo
-        echo "| fault | FailClose answer | time | FailOpen answer | time |"
-        echo "| --- | --- | --- | --- | --- |"
-        printf '%s\n' "${MATRIX[@]}"
-    } >"$E2E_TMP/matrix.md"
+    cp "$REPORT" "$E2E_TMP/matrix.md"
     awk -v gen="$E2E_TMP/matrix.md" '
         /<!-- matrix:begin -->/ {print; while ((getline l < gen) > 0) print l; skip = 1; next}
         /<!-- matrix:end -->/ {skip = 0}

@@ -4,8 +4,9 @@
 # model servers.
 #   tests/interop/run.sh BIN [VARIANT-FILTER [SCENARIO-FILTER]]
 # Runs tests/interop/suite.sh for each EPP variant, prints "N passed, M failed"
-# last, exits non-zero on any failure and, on a full run, writes
-# docs/interop.md (INTEROP_DOC=path writes it elsewhere, INTEROP_DOC= not at all).
+# last, exits non-zero on any failure and, on a full run, writes the results
+# page to reports/interop.md beside BIN (the build directory);
+# INTEROP_DOC=docs/interop.md (`make docs`) writes it there instead.
 # Everything runs in a private network namespace when `unshare -n` works
 # (the peers bind wildcard addresses); otherwise on the host's loopback.
 set -euo pipefail
@@ -65,7 +66,8 @@ failed="$(awk -F'|' '$3 == "fail"' "$results" | wc -l)"
 other="$(awk -F'|' '$3 != "pass" && $3 != "fail"' "$results" | wc -l)"
 
 if [[ -z "$vfilter" && -z "$sfilter" && "${INTEROP_DOC-x}" != "" ]]; then
-    doc="${INTEROP_DOC:-$repo/docs/interop.md}"
+    doc="${INTEROP_DOC:-$(dirname "$bin")/reports/interop.md}"
+    mkdir -p "$(dirname "$doc")"
     bash "$here/write-doc.sh" "$results" "$bin" "$((SECONDS - start))" >"$doc.tmp" && mv "$doc.tmp" "$doc"
     echo "wrote ${doc#"$repo"/}"
 fi
