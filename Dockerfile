@@ -17,6 +17,9 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY proto/ proto/
 COPY src/ src/
+# Compiled into `render` (src/render/embed_files.cmake).
+COPY deploy/nginx/ deploy/nginx/
+COPY njs/ njs/
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEPP_BRIDGE_TESTS=OFF \
     && cmake --build build --target epp-bridge \
     && strip build/epp-bridge

@@ -1,5 +1,6 @@
 #include "render/bridge_container.h"
 
+#include "render/container_args.h"
 #include "render/yaml_writer.h"
 
 namespace eppb::render {
@@ -11,20 +12,7 @@ std::string BridgeContainer::SocketDir(const std::string& socket) {
 }
 
 std::string BridgeContainer::CompletionSocketOf(const YAML::Node& container) {
-  static const std::string kFlag = "--completion-socket";
-  std::vector<std::string> words;
-  for (const char* field : {"command", "args"}) {
-    const YAML::Node list = container[field];
-    if (!list.IsDefined() || !list.IsSequence()) continue;
-    for (const auto& w : list) {
-      if (w.IsScalar()) words.push_back(w.Scalar());
-    }
-  }
-  for (size_t i = 0; i < words.size(); ++i) {
-    if (words[i] == kFlag && i + 1 < words.size()) return words[i + 1];
-    if (words[i].rfind(kFlag + "=", 0) == 0) return words[i].substr(kFlag.size() + 1);
-  }
-  return "";
+  return ContainerArgs::Value(container, "--completion-socket").value_or("");
 }
 
 YAML::Node BridgeContainer::Build(const RenderOptions& o, const std::string& completion_socket) {
@@ -36,7 +24,11 @@ YAML::Node BridgeContainer::Build(const RenderOptions& o, const std::string& com
   args.push_back("serve");
   args.push_back("--admin-listen");
   args.push_back("0.0.0.0:" + std::to_string(o.admin_port));
-  if (!completion_socket.empty()) {
+  if (!ContainerArgs::Value(o.bridge_args, "--listen")) {
+    args.push_back("--listen");
+    args.push_back(o.bridge_address);
+  }
+  if (!completion_socket.empty() && !ContainerArgs::Value(o.bridge_args, "--completion-socket")) {
     args.push_back("--completion-socket");
     args.push_back(completion_socket);
   }
@@ -69,12 +61,6 @@ YAML::Node BridgeContainer::Build(const RenderOptions& o, const std::string& com
   sc["capabilities"]["drop"].push_back("ALL");
   sc["seccompProfile"]["type"] = "RuntimeDefault";
   c["securityContext"] = sc;
-  if (!completion_socket.empty()) {
-    YAML::Node mount;
-    mount["name"] = kRunVolume;
-    mount["mountPath"] = SocketDir(completion_socket);
-    c["volumeMounts"].push_back(mount);
-  }
   if (o.native_sidecar) c["restartPolicy"] = "Always";
   return c;
 }

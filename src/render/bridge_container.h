@@ -16,7 +16,8 @@ class BridgeContainer {
   // Where the completion socket's emptyDir is mounted, and its volume name.
   static constexpr const char* kRunVolume = "epp-bridge-run";
 
-  // `completion_socket` empty: no socket, no volume mount.
+  // `completion_socket` empty: no --completion-socket (CompletionWiring
+  // mounts its directory). --listen is the address NGINX reaches it on.
   static YAML::Node Build(const RenderOptions& options, const std::string& completion_socket);
   // The directory of a socket path ("/var/run/epp-bridge/c.sock" → "/var/run/epp-bridge").
   static std::string SocketDir(const std::string& socket);

@@ -125,8 +125,18 @@ CLI::App* AddRenderCommand(CLI::App* app, RenderFlags* f) {
   cmd->add_option("files", o.inputs,
                   "Manifests to read and write out again (\"-\": stdin; none: stdin)")
       ->group(in);
+  // One file per --context (repeat the flag): a following word is a file to
+  // write, never a further context file.
   AddOpt(cmd, "--context", o.context,
-         "Manifests to read but not write (Gateway, HTTPRoute, InferencePool, Service)", in);
+         "A manifest file to read but not write (Gateway, HTTPRoute, InferencePool, Service); "
+         "repeat for more",
+         in)
+      ->allow_extra_args(false)
+      ->type_size(1);
+  AddFlag(cmd, "--config-only", o.config_only,
+          "Render the configuration alone: no NGINX workload among the manifests to write "
+          "(without this, its absence is an error)",
+          in);
   AddOpt(cmd, "--namespace", o.default_namespace, "Namespace of objects that name none", in);
   AddOpt(cmd, "--gateway", o.gateway, "[NS/]NAME of the Gateway (default: the only one)", in);
   AddOpt(cmd, "--workload", o.workload,
@@ -154,9 +164,11 @@ CLI::App* AddRenderCommand(CLI::App* app, RenderFlags* f) {
   AddOpt(cmd, "--njs-dir", o.njs_dir, "Directory of epp.js (js_path)", ng);
   AddOpt(cmd, "--health-port", f->health_port, "Port of NGINX's /healthz server (0: none)", ng);
   AddOpt(cmd, "--completion-socket", o.completion_socket,
-         "Unix socket for completion records (default: the bridge container's "
-         "--completion-socket; empty: none)",
-         ng);
+         "Unix socket of the response phase, shared by NGINX and the bridge in an emptyDir "
+         "(a bridge container of the workload with its own --completion-socket decides; "
+         "empty: off)",
+         ng)
+      ->each([f](const std::string&) { f->options.completion_socket_set = true; });
   AddOpt(cmd, "--completion-log-format", o.completion_log_format,
          "log_format of the completion records", ng);
   AddOpt(cmd, "--max-body", o.max_body, "client_max_body_size", ng);

@@ -11,6 +11,8 @@
 #include "render/http_route_parser.h"
 #include "render/inference_pool_parser.h"
 #include "render/nginx_config_writer.h"
+#include "render/nginx_files.h"
+#include "render/pod_checker.h"
 #include "render/route_resolver.h"
 #include "render/workload_patcher.h"
 #include "render/yaml_writer.h"
@@ -79,7 +81,59 @@ std::string Hash(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
+std::string NoWorkloadError(const std::vector<Manifest>& all) {
+  std::string error =
+      "no NGINX Deployment or DaemonSet among the manifests to write (files and stdin; a "
+      "container named \"nginx\", the annotation epp-bridge.io/nginx: \"true\", or "
+      "--workload)";
+  for (const auto& m : all) {
+    if (!m.passthrough() && IsWorkload(m)) {
+      error += "; " + m.Describe() + " from " + m.source() +
+               " was given with --context, which is only read: give that file without --context";
+      break;
+    }
+  }
+  return error + "; --config-only renders the configuration alone";
+}
+
+const Manifest* FindConfigMapWith(const std::vector<Manifest>& all, const std::string& ns,
+                                  const char* key) {
+  for (const auto& m : all) {
+    if (m.passthrough() && m.IsGroupKind("", "ConfigMap") && m.ns() == ns &&
+        At(m.node(), {"data", key}).IsDefined()) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+// Emits a ConfigMap `<workload><suffix>` with `data`; returns its name.
+std::string AddConfigMap(const Manifest& workload, const std::string& suffix,
+                         const std::map<std::string, std::string>& data, bool annotate,
+                         std::vector<YAML::Node>* extra) {
+  YAML::Node c;
+  c["apiVersion"] = "v1";
+  c["kind"] = "ConfigMap";
+  c["metadata"]["name"] = workload.name() + suffix;
+  c["metadata"]["namespace"] = workload.ns();
+  if (annotate) {
+    c["metadata"]["annotations"][Renderer::kConfigMapAnnotation] = YamlWriter::QuotedString("true");
+  }
+  for (const auto& [k, v] : data) c["data"][k] = v;
+  extra->push_back(c);
+  return workload.name() + suffix;
+}
+
 }  // namespace
+
+uint16_t Renderer::LowestPort(const RoutingPlan& plan) const {
+  uint16_t lowest = options_.health_port == 0 ? 65535 : options_.health_port;
+  for (const auto& s : plan.servers) {
+    const auto it = options_.port_map.find(s.port);
+    lowest = std::min<uint16_t>(lowest, it == options_.port_map.end() ? s.port : it->second);
+  }
+  return lowest;
+}
 
 bool Renderer::SelectGateway(const std::vector<Manifest>& all, const Manifest** out,
                              std::string* error) const {
@@ -194,25 +248,22 @@ bool Renderer::Render(std::vector<Manifest> all, RenderResult* out, std::string*
   out->bridge = plan.HasInferenceRoutes();
 
   Manifest* workload = nullptr;
-  if (!SelectWorkload(all, &workload, error)) return false;
+  if (!options_.config_only) {
+    if (!SelectWorkload(all, &workload, error)) return false;
+    if (!workload) {
+      *error = NoWorkloadError(all);
+      return false;
+    }
+  }
   WorkloadPatcher patcher(options_);
-  const std::string socket =
-      !out->bridge ? ""
-                   : (workload ? patcher.CompletionSocket(*workload) : options_.completion_socket);
+  std::string socket;
+  if (out->bridge && !patcher.CompletionSocket(workload, &socket, error)) return false;
   NginxConfigWriter writer(options_, socket);
   out->nginx_conf = writer.Write(plan);
   if (out->bridge) out->completion_conf = writer.WriteCompletionConf();
   const std::string hash = Hash(out->nginx_conf + out->completion_conf);
 
   std::vector<YAML::Node> extra;
-  if (workload) {
-    if (!patcher.Patch(workload, out->bridge, socket, hash, error)) return false;
-  } else {
-    out->warnings.push_back(
-        "no NGINX Deployment or DaemonSet among the manifests to write "
-        "(a container named \"" +
-        options_.nginx_container + "\", or --workload): only the configuration is rendered");
-  }
   Manifest* cm = SelectConfigMap(all);
   if (cm) {
     YAML::Node data = cm->node()["data"];
@@ -222,20 +273,27 @@ bool Renderer::Render(std::vector<Manifest> all, RenderResult* out, std::string*
     } else {
       data.remove(kCompletionKey);
     }
-  } else if (workload) {
-    YAML::Node c;
-    c["apiVersion"] = "v1";
-    c["kind"] = "ConfigMap";
-    c["metadata"]["name"] = workload->name() + "-nginx-conf";
-    c["metadata"]["namespace"] = workload->ns();
-    c["metadata"]["annotations"][kConfigMapAnnotation] = YamlWriter::QuotedString("true");
-    c["data"][kConfigKey] = out->nginx_conf;
-    if (out->bridge) c["data"][kCompletionKey] = out->completion_conf;
-    extra.push_back(c);
-    out->warnings.push_back("no ConfigMap annotated " + std::string(kConfigMapAnnotation) +
-                            ": \"true\" among the manifests to write; emitted ConfigMap " +
-                            workload->ns() + "/" + workload->name() +
-                            "-nginx-conf, which the workload must mount");
+  }
+  if (workload) {
+    PodPlan pod;
+    pod.need_bridge = out->bridge;
+    pod.completion_socket = socket;
+    pod.config_hash = hash;
+    pod.lowest_port = LowestPort(plan);
+    std::map<std::string, std::string> conf{{kConfigKey, out->nginx_conf}};
+    if (out->bridge) conf[kCompletionKey] = out->completion_conf;
+    pod.config_maps.nginx_conf =
+        cm ? cm->name() : AddConfigMap(*workload, "-nginx-conf", conf, true, &extra);
+    if (out->bridge) {
+      const Manifest* epp = FindConfigMapWith(all, workload->ns(), NginxFiles::kEppConfKey);
+      pod.config_maps.epp_conf =
+          epp ? epp->name()
+              : AddConfigMap(*workload, "-epp-conf", NginxFiles::EppConf(), false, &extra);
+      const Manifest* njs = FindConfigMapWith(all, workload->ns(), NginxFiles::kNjsKey);
+      pod.config_maps.njs =
+          njs ? njs->name() : AddConfigMap(*workload, "-njs", NginxFiles::Njs(), false, &extra);
+    }
+    if (!patcher.Patch(workload, pod, error)) return false;
   }
 
   for (const auto& target : plan.pools) {
@@ -254,6 +312,18 @@ bool Renderer::Render(std::vector<Manifest> all, RenderResult* out, std::string*
   }
   for (const auto& e : extra) docs.push_back(e);
   out->manifests = YamlWriter::Write(docs);
+  if (workload) {
+    // What was written must run: re-read it, as kubectl would.
+    std::vector<YAML::Node> written = YAML::LoadAll(out->manifests);
+    const auto problems =
+        PodChecker(options_.nginx_container, options_.bridge_container, options_.default_namespace)
+            .Check(written);
+    if (!problems.empty()) {
+      *error = "the rendered Pod would not run the configuration: " + problems[0];
+      for (size_t i = 1; i < problems.size(); ++i) *error += "; " + problems[i];
+      return false;
+    }
+  }
   return true;
 }
 

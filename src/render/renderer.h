@@ -9,6 +9,7 @@
 
 #include "render/manifest.h"
 #include "render/render_options.h"
+#include "render/routing_plan.h"
 
 namespace eppb::render {
 
@@ -36,6 +37,7 @@ class Renderer {
                      std::string* error) const;
   bool SelectWorkload(std::vector<Manifest>& all, Manifest** out, std::string* error) const;
   Manifest* SelectConfigMap(std::vector<Manifest>& all) const;
+  uint16_t LowestPort(const RoutingPlan& plan) const;
 
   const RenderOptions& options_;
 };

@@ -1,42 +1,31 @@
 #include "render/workload_patcher.h"
 
 #include "render/bridge_container.h"
+#include "render/completion_wiring.h"
+#include "render/container_args.h"
 #include "render/field_reader.h"
+#include "render/pod_volumes.h"
 #include "render/yaml_writer.h"
 
 namespace eppb::render {
 
 namespace {
 
-// Copies `list` without the items whose `name` is `name`; true if one was dropped.
-bool DropNamed(YAML::Node parent, const char* field, const std::string& name) {
+// Drops the items of `list` whose `name` is `name`.
+void DropNamed(YAML::Node parent, const char* field, const std::string& name) {
   const YAML::Node& cparent = parent;
   const YAML::Node list = cparent[field];
-  if (!list.IsDefined() || !list.IsSequence()) return false;
+  if (!list.IsDefined() || !list.IsSequence()) return;
   YAML::Node kept(YAML::NodeType::Sequence);
-  bool dropped = false;
   for (const auto& item : list) {
-    if (ScalarOr(At(item, {"name"}), "") == name) {
-      dropped = true;
-    } else {
-      kept.push_back(item);
-    }
+    if (ScalarOr(At(item, {"name"}), "") != name) kept.push_back(item);
   }
-  if (!dropped) return false;
+  if (kept.size() == list.size()) return;
   if (kept.size() == 0) {
     parent.remove(field);
   } else {
     parent[field] = kept;
   }
-  return true;
-}
-
-bool HasNamed(const YAML::Node& list, const std::string& name) {
-  if (!list.IsDefined() || !list.IsSequence()) return false;
-  for (const auto& item : list) {
-    if (ScalarOr(At(item, {"name"}), "") == name) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -52,18 +41,37 @@ YAML::Node WorkloadPatcher::FindBridge(const YAML::Node& pod_spec) const {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
-std::string WorkloadPatcher::CompletionSocket(const Manifest& workload) const {
-  const YAML::Node pod = At(workload.node(), {"spec", "template", "spec"});
-  if (pod.IsMap()) {
-    const YAML::Node bridge = FindBridge(pod);
-    if (bridge.IsDefined()) return BridgeContainer::CompletionSocketOf(bridge);
+bool WorkloadPatcher::CompletionSocket(const Manifest* workload, std::string* socket,
+                                       std::string* error) const {
+  std::string source;
+  std::optional<std::string> value;
+  const YAML::Node pod =
+      workload ? At(workload->node(), {"spec", "template", "spec"}) : YAML::Node();
+  const YAML::Node bridge = pod.IsMap() ? FindBridge(pod) : YAML::Node(YAML::NodeType::Undefined);
+  if (bridge.IsDefined()) {
+    value = ContainerArgs::Value(bridge, "--completion-socket").value_or("");
+    source = "the " + workload->Describe() + " container " + options_.bridge_container + "'s";
+  } else if ((value = ContainerArgs::Value(options_.bridge_args, "--completion-socket"))) {
+    source = "--bridge-arg";
   }
-  return options_.completion_socket;
+  if (!value) {
+    *socket = options_.completion_socket;
+    return true;
+  }
+  if (options_.completion_socket_set && options_.completion_socket != *value) {
+    *error = "--completion-socket \"" + options_.completion_socket + "\" differs from " + source +
+             " --completion-socket \"" + *value + "\"";
+    return false;
+  }
+  if (!value->empty() && value->front() != '/') {
+    *error = source + " --completion-socket must be an absolute path (got \"" + *value + "\")";
+    return false;
+  }
+  *socket = *value;
+  return true;
 }
 
-bool WorkloadPatcher::Patch(Manifest* workload, bool need_bridge,
-                            const std::string& completion_socket, const std::string& config_hash,
-                            std::string* error) const {
+bool WorkloadPatcher::Patch(Manifest* workload, const PodPlan& plan, std::string* error) const {
   FieldReader root(workload->node(), workload->Describe(), "");
   const FieldReader pod = root["spec"]["template"]["spec"];
   if (!pod.Map(true, error)) return false;
@@ -82,19 +90,19 @@ bool WorkloadPatcher::Patch(Manifest* workload, bool need_bridge,
   }
   YAML::Node spec = workload->node()["spec"]["template"]["spec"];
   YAML::Node meta = workload->node()["spec"]["template"]["metadata"];
-  meta["annotations"][kConfigHashAnnotation] = YamlWriter::QuotedString(config_hash);
+  meta["annotations"][kConfigHashAnnotation] = YamlWriter::QuotedString(plan.config_hash);
+  const std::string where = workload->Describe() + ": container " + options_.nginx_container;
 
-  const std::string volume = BridgeContainer::kRunVolume;
-  if (!need_bridge) {
+  if (!plan.need_bridge) {
     DropNamed(spec, "containers", options_.bridge_container);
     DropNamed(spec, "initContainers", options_.bridge_container);
-    DropNamed(spec, "volumes", volume);
-    for (auto c : spec["containers"]) DropNamed(c, "volumeMounts", volume);
-    return true;
+    PodVolumes::Drop(spec, BridgeContainer::kRunVolume);
+    return NginxContainerPatcher(options_).Patch(spec, nginx, where, plan.config_maps, false,
+                                                 error);
   }
   const YAML::Node& cspec = spec;
   if (!FindBridge(cspec).IsDefined()) {
-    YAML::Node bridge = BridgeContainer::Build(options_, completion_socket);
+    YAML::Node bridge = BridgeContainer::Build(options_, plan.completion_socket);
     if (options_.native_sidecar) {
       // A native sidecar starts before NGINX and stops after it.
       YAML::Node inits(YAML::NodeType::Sequence);
@@ -108,21 +116,12 @@ bool WorkloadPatcher::Patch(Manifest* workload, bool need_bridge,
       spec["containers"].push_back(bridge);
     }
   }
-  if (completion_socket.empty()) return true;
-  if (!HasNamed(cspec["volumes"], volume)) {
-    YAML::Node v;
-    v["name"] = volume;
-    v["emptyDir"] = YAML::Node(YAML::NodeType::Map);
-    spec["volumes"].push_back(v);
+  if (!NginxContainerPatcher(options_).Patch(spec, nginx, where, plan.config_maps, true, error)) {
+    return false;
   }
-  const YAML::Node& cnginx = nginx;
-  if (!HasNamed(cnginx["volumeMounts"], volume)) {
-    YAML::Node m;
-    m["name"] = volume;
-    m["mountPath"] = BridgeContainer::SocketDir(completion_socket);
-    nginx["volumeMounts"].push_back(m);
-  }
-  return true;
+  if (plan.completion_socket.empty()) return true;
+  return CompletionWiring(options_).Patch(spec, nginx, FindBridge(cspec), plan.completion_socket,
+                                          workload->Describe(), plan.lowest_port, error);
 }
 
 }  // namespace eppb::render

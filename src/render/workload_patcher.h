@@ -1,19 +1,30 @@
-// Adds the bridge container to the NGINX Deployment or DaemonSet, or removes
-// it: present exactly when the Gateway routes to an InferencePool. A bridge
-// container that the workload already has (as a container or as a native
-// sidecar) is kept as it is. Also shares the completion socket's emptyDir
-// with the NGINX container and stamps the pod template with the config hash,
-// so that a new configuration rolls the Pods.
+// Makes the NGINX Deployment or DaemonSet run the rendered configuration:
+// adds the bridge container or removes it (present exactly when the Gateway
+// routes to an InferencePool; one the workload already has, as a container
+// or a native sidecar, is kept), wires the NGINX container
+// (NginxContainerPatcher) and the response phase (CompletionWiring), and
+// stamps the pod template with the config hash, so that a new configuration
+// rolls the Pods.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <string>
 
 #include "render/manifest.h"
+#include "render/nginx_container_patcher.h"
 #include "render/render_options.h"
 
 namespace eppb::render {
+
+struct PodPlan {
+  bool need_bridge = false;
+  std::string completion_socket;  // empty: no response phase
+  std::string config_hash;
+  ConfigMapNames config_maps;
+  uint16_t lowest_port = 80;  // the lowest port NGINX listens on
+};
 
 class WorkloadPatcher {
  public:
@@ -22,11 +33,12 @@ class WorkloadPatcher {
   explicit WorkloadPatcher(const RenderOptions& options) : options_(options) {}
 
   // The completion socket the bridge will use: --completion-socket of the
-  // workload's bridge container if it has one, else the option.
-  std::string CompletionSocket(const Manifest& workload) const;
+  // workload's bridge container if it has one (none: off), else of
+  // --bridge-arg, else the option. An explicit option that disagrees, or a
+  // relative path, is an error.
+  bool CompletionSocket(const Manifest* workload, std::string* socket, std::string* error) const;
 
-  bool Patch(Manifest* workload, bool need_bridge, const std::string& completion_socket,
-             const std::string& config_hash, std::string* error) const;
+  bool Patch(Manifest* workload, const PodPlan& plan, std::string* error) const;
 
  private:
   YAML::Node FindBridge(const YAML::Node& pod_spec) const;

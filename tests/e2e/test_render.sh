@@ -89,7 +89,7 @@ mkdir -p "$prefix/logs"
 chmod 755 "$prefix"
 cp "$REPO_DIR"/deploy/nginx/epp-{http,server,proxy}.conf "$prefix/"
 render_gateway() {
-    "$BIN" render --context "$E2E_TMP/gateway.yaml" --nginx-conf-out "$prefix/nginx.conf" \
+    "$BIN" render --context "$E2E_TMP/gateway.yaml" --config-only --nginx-conf-out "$prefix/nginx.conf" \
         -o "$E2E_TMP/rendered.yaml" --worker-processes 1 \
         --listen-address 127.0.0.1 --port "80=$GW_PORT" --health-port "$HEALTH_PORT" \
         --bridge "127.0.0.1:$BRIDGE_PORT" --njs-dir "$REPO_DIR/njs" \
@@ -186,7 +186,7 @@ assert_contains "$without" "server web.default.svc.cluster.local:80;" "plain Ser
 # A bad manifest: exit 1 and a message naming the object and the field.
 sed 's/failureMode: FailOpen/failureMode: Sometimes/' "$E2E_TMP/gateway.yaml" >"$E2E_TMP/bad.yaml"
 rc=0
-err="$("$BIN" render --context "$E2E_TMP/bad.yaml" </dev/null 2>&1 >/dev/null)" || rc=$?
+err="$("$BIN" render --context "$E2E_TMP/bad.yaml" --config-only </dev/null 2>&1 >/dev/null)" || rc=$?
 assert_eq 1 "$rc" "exit code for a bad manifest"
 assert_contains "$err" "InferencePool default/vllm-llama3-8b-instruct: spec.endpointPickerRef.failureMode" \
     "error names object and field"

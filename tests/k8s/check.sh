@@ -151,6 +151,8 @@ for vs in "${value_sets[@]}"; do
     check "helm template | kvalidate -hardened ($name)" bash -c \
         "'$HELM' template gw '$chart' --kube-version '$KUBE_VERSION' $args | '$KVALIDATE' -hardened -require ConfigMap=3 -require Service=1 -"
 done
+# Offline, as a new user runs it: no --kube-version.
+check "helm template without --kube-version" bash -c "'$HELM' template gw '$chart' >/dev/null"
 check_native_sidecar() {
     local out
     out="$("$HELM" template gw "$chart" --kube-version "$KUBE_VERSION" --set bridge.nativeSidecar=true)" || return 1
@@ -211,7 +213,7 @@ check_nginx_t() {
     mkdir -p "$prefix/njs"
     cp "$chart"/files/epp-*.conf "$prefix/"
     cp "$chart/files/epp.js" "$prefix/njs/"
-    "$bin" render --context "$gie" --nginx-conf-out "$prefix/nginx.conf" --njs-dir "$prefix/njs" \
+    "$bin" render --context "$gie" --config-only --nginx-conf-out "$prefix/nginx.conf" --njs-dir "$prefix/njs" \
         --completion-socket "$prefix/completion.sock" </dev/null >/dev/null || return 1
     nginx -t -q -p "$prefix" -c "$prefix/nginx.conf" -e "$prefix/error.log"
 }

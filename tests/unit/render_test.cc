@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "render/manifest_reader.h"
 #include "render/nginx_config_writer.h"
+#include "render/pod_checker.h"
 #include "render/renderer.h"
 #include "render/route_resolver.h"
 
@@ -63,6 +65,17 @@ RenderResult Golden(const std::string& name, const std::string& workload,
   return result;
 }
 
+// The checker's problems with a rendered manifest stream.
+std::vector<std::string> Problems(const std::string& manifests, const std::string& ns = "default") {
+  return PodChecker("nginx", "epp-bridge", ns).Check(YAML::LoadAll(manifests));
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += s + "\n";
+  return out;
+}
+
 TEST(RenderGolden, GieSampleAddsTheBridge) {
   RenderOptions o;
   auto r = Golden("gie-sample", "nginx-workload.yaml", "gie-sample/context.yaml", o);
@@ -84,7 +97,7 @@ TEST(RenderGolden, PlainServicesRemoveTheBridge) {
   auto r = Golden("plain-services", "plain-services/input.yaml", "plain-services/context.yaml", o);
   EXPECT_FALSE(r.bridge);
   EXPECT_EQ(r.manifests.find("epp-bridge-run"), std::string::npos);
-  EXPECT_EQ(r.manifests.find("name: epp-bridge"), std::string::npos);
+  EXPECT_EQ(r.manifests.find("- name: epp-bridge\n"), std::string::npos);
   EXPECT_EQ(r.nginx_conf.find("js_"), std::string::npos);
   EXPECT_EQ(r.nginx_conf.find("epp_bridge"), std::string::npos);
 }
@@ -139,8 +152,8 @@ TEST(Render, IsIdempotentAndRemovesTheBridgeWhenRoutesLeaveThePool) {
   plain.replace(plain.find(pool_ref), pool_ref.size(), "        - name: web\n          port: 80\n");
   ASSERT_TRUE(RenderText({{second.manifests, true}, {plain, false}}, o, &third, &error)) << error;
   EXPECT_FALSE(third.bridge);
-  EXPECT_EQ(third.manifests.find("name: epp-bridge"), std::string::npos);
-  EXPECT_EQ(third.manifests.find("epp-completion.conf"), std::string::npos);
+  EXPECT_EQ(third.manifests.find("- name: epp-bridge\n"), std::string::npos);
+  EXPECT_EQ(third.manifests.find("  epp-completion.conf: |"), std::string::npos);
   EXPECT_NE(third.nginx_conf.find("server web.default.svc.cluster.local:80;"), std::string::npos);
 }
 
@@ -163,8 +176,9 @@ TEST(Render, KeepsTheWorkloadsOwnBridgeContainer) {
             std::string::npos);
 }
 
-TEST(Render, RendersOnlyTheConfigWithoutAWorkload) {
+TEST(Render, RendersOnlyTheConfigWithConfigOnly) {
   RenderOptions o;
+  o.config_only = true;
   RenderResult r;
   std::string error;
   ASSERT_TRUE(RenderText({{ReadFile(kDir + "gie-sample/context.yaml"), false}}, o, &r, &error))
@@ -176,6 +190,7 @@ TEST(Render, RendersOnlyTheConfigWithoutAWorkload) {
 
 TEST(Render, TestOptionsResolveAndRelocate) {
   RenderOptions o;
+  o.config_only = true;
   o.listen_address = "127.0.0.1";
   o.port_map[80] = 18080;
   o.health_port = 0;
@@ -245,6 +260,7 @@ const std::string kPoolRef =
     "{group: inference.networking.k8s.io, kind: InferencePool, name: pool}";
 
 std::string ErrorOf(const std::vector<std::string>& docs, RenderOptions o = {}) {
+  o.config_only = true;
   std::string all;
   for (const auto& d : docs) all += "---\n" + d + "\n";
   RenderResult r;
@@ -341,8 +357,10 @@ TEST(Render, IgnoresRoutesAndPoolsOfOtherGateways) {
       Replace(kPool, "  endpointPickerRef: {name: epp, port: {number: 9002}}\n", "");
   RenderResult r;
   std::string error;
+  RenderOptions o;
+  o.config_only = true;
   ASSERT_TRUE(RenderText({{std::string(kGateway) + "\n---\n" + other + "\n---\n" + broken, false}},
-                         RenderOptions{}, &r, &error))
+                         o, &r, &error))
       << error;
   EXPECT_FALSE(r.bridge);
   for (const auto& w : r.warnings) EXPECT_EQ(w.find("HTTPRoute"), std::string::npos) << w;
@@ -364,6 +382,7 @@ TEST(RenderErrors, WorkloadWithoutTheNginxContainer) {
 
 TEST(RenderAttachment, NamespacesAndHostnamesFollowGatewayApi) {
   RenderOptions o;
+  o.config_only = true;
   const std::string gw =
       Replace(kGateway, "protocol: HTTP}]", "protocol: HTTP, hostname: \"*.example.com\"}]");
   const std::string other_ns = Replace(Route("{name: web, port: 80}"), "metadata: {name: r}",
@@ -394,6 +413,184 @@ TEST(RenderAttachment, NamespacesAndHostnamesFollowGatewayApi) {
   // Hosts without a route get 404 from the port's default server.
   EXPECT_NE(r.nginx_conf.find("listen 80 default_server;\n        server_name _;"),
             std::string::npos);
+}
+
+// --- the Pod runs what was rendered ---------------------------------------------
+
+TEST(RenderGolden, PlainDeploymentGetsTheConfigurationMounted) {
+  RenderOptions o;
+  auto r =
+      Golden("plain-deployment", "plain-deployment/input.yaml", "plain-deployment/context.yaml", o);
+  EXPECT_TRUE(r.bridge);
+  // NGINX runs the rendered configuration, with the files it includes.
+  EXPECT_NE(r.manifests.find("command:\n            - nginx"), std::string::npos);
+  EXPECT_NE(r.manifests.find("- /etc/nginx/epp/nginx.conf"), std::string::npos);
+  for (const char* cm :
+       {"name: my-nginx-nginx-conf", "name: my-nginx-epp-conf", "name: my-nginx-njs"}) {
+    EXPECT_NE(r.manifests.find(cm), std::string::npos) << cm;
+  }
+  EXPECT_NE(r.manifests.find("js_import epp from epp.js;"), std::string::npos);
+  // The response phase by default, wired into both containers.
+  EXPECT_NE(r.completion_conf.find("syslog:server=unix:/var/run/epp-bridge/completion.sock"),
+            std::string::npos);
+  EXPECT_NE(r.manifests.find("--completion-socket-group\n            - \"1001\""),
+            std::string::npos);
+  EXPECT_NE(r.manifests.find("fsGroup: 1001"), std::string::npos);
+  EXPECT_NE(r.manifests.find("net.ipv4.ip_unprivileged_port_start"), std::string::npos);
+  // A second render changes nothing.
+  RenderResult again;
+  std::string error;
+  ASSERT_TRUE(
+      RenderText({{r.manifests, true}, {ReadFile(kDir + "plain-deployment/context.yaml"), false}},
+                 o, &again, &error))
+      << error;
+  EXPECT_EQ(again.manifests, r.manifests);
+}
+
+TEST(RenderGolden, BridgeArgCompletionSocketIsWiredEverywhere) {
+  RenderOptions o;
+  o.bridge_args = {"--completion-socket=/run/epp/c.sock", "--endpoint-picker-disable-tls"};
+  auto r = Golden("bridge-arg-socket", "plain-deployment/input.yaml",
+                  "plain-deployment/context.yaml", o);
+  EXPECT_NE(r.completion_conf.find("syslog:server=unix:/run/epp/c.sock,"), std::string::npos);
+  EXPECT_EQ(r.manifests.find("/var/run/epp-bridge"), std::string::npos);
+  EXPECT_NE(r.manifests.find("mountPath: /run/epp"), std::string::npos);
+}
+
+TEST(RenderGolden, ExistingBridgeWithSocketGetsItsMount) {
+  RenderOptions o;
+  o.default_namespace = "web";
+  std::string context = ReadFile(kDir + "gie-sample/context.yaml");
+  const std::string svc_ns = "  namespace: default\n";
+  context.erase(context.find(svc_ns), svc_ns.size());
+  // The workload's bridge has --completion-socket but no mount (read-only root).
+  std::string input = ReadFile(kDir + "plain-services/input.yaml");
+  const std::string mount =
+      "          volumeMounts:\n            - name: epp-bridge-run\n"
+      "              mountPath: /var/run/epp-bridge\n      volumes:";
+  ASSERT_NE(input.find(mount), std::string::npos);
+  input.replace(input.find(mount), mount.size(), "      volumes:");
+  RenderResult r;
+  std::string error;
+  ASSERT_TRUE(RenderText({{input, true}, {context, false}}, o, &r, &error)) << error;
+  ExpectGolden(kDir + "existing-bridge/expected.yaml", r.manifests);
+  EXPECT_TRUE(Problems(r.manifests, "web").empty()) << Join(Problems(r.manifests, "web"));
+}
+
+TEST(RenderGolden, ResponsePhaseOff) {
+  RenderOptions o;
+  o.completion_socket = "";
+  o.completion_socket_set = true;
+  auto r = Golden("no-response-phase", "plain-deployment/input.yaml",
+                  "plain-deployment/context.yaml", o);
+  EXPECT_EQ(r.manifests.find("--completion-socket"), std::string::npos);
+  EXPECT_EQ(r.manifests.find("epp-bridge-run"), std::string::npos);
+  EXPECT_NE(r.completion_conf.find("(no completion socket)"), std::string::npos);
+}
+
+TEST(RenderPodChecker, EveryGoldenOutputIsConsistent) {
+  size_t checked = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(kDir)) {
+    const auto path = dir.path() / "expected.yaml";
+    if (!std::filesystem::exists(path)) continue;
+    const std::string text = ReadFile(path.string());
+    // The namespace render used for objects that name none.
+    const std::string ns = text.find("namespace: ai") != std::string::npos    ? "ai"
+                           : text.find("namespace: web") != std::string::npos ? "web"
+                                                                              : "default";
+    EXPECT_TRUE(Problems(text, ns).empty()) << path << ":\n" << Join(Problems(text, ns));
+    ++checked;
+  }
+  EXPECT_GE(checked, 7u);
+}
+
+TEST(RenderPodChecker, FindsWhatDoesNotAgree) {
+  RenderOptions o;
+  RenderResult r;
+  std::string error;
+  ASSERT_TRUE(RenderText({{ReadFile(kDir + "plain-deployment/input.yaml"), true},
+                          {ReadFile(kDir + "plain-deployment/context.yaml"), false}},
+                         o, &r, &error))
+      << error;
+  ASSERT_TRUE(Problems(r.manifests).empty()) << Join(Problems(r.manifests));
+  const std::vector<std::pair<std::string, std::string>> breaks = {
+      // NGINX without the socket's volume.
+      {"            - name: epp-bridge-run\n              mountPath: /var/run/epp-bridge\n"
+       "          securityContext:\n            runAsUser: 101",
+       "          securityContext:\n            runAsUser: 101"},
+      {"- /var/run/epp-bridge/completion.sock", "- /tmp/other.sock"},
+      {"--listen\n            - 127.0.0.1:54800", "--listen\n            - 127.0.0.1:1"},
+      {"  epp.js: |", "  other.js: |"},
+      {"  epp-proxy.conf: |", "  other.conf: |"},
+      {"runAsUser: 101", "runAsUser: 0"},
+      {"fsGroup: 1001", "runAsGroup: 1001"},
+  };
+  for (const auto& [from, to] : breaks) {
+    std::string broken = r.manifests;
+    const auto at = broken.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    broken.replace(at, from.size(), to);
+    EXPECT_FALSE(Problems(broken).empty()) << "not found: " << from << " → " << to;
+  }
+}
+
+TEST(RenderErrors, PodThatCannotRunTheConfiguration) {
+  const std::string context = ReadFile(kDir + "plain-deployment/context.yaml");
+  const std::string plain = ReadFile(kDir + "plain-deployment/input.yaml");
+  auto error_of = [&](const std::string& input, RenderOptions o) {
+    RenderResult r;
+    std::string error;
+    EXPECT_FALSE(RenderText({{input, true}, {context, false}}, o, &r, &error)) << input;
+    return error;
+  };
+  // No workload to write: the Deployment given as context is named.
+  RenderResult r;
+  std::string error;
+  EXPECT_FALSE(RenderText({{context, false}, {plain, false}}, {}, &r, &error));
+  EXPECT_EQ(error.rfind("no NGINX Deployment or DaemonSet among the manifests to write", 0), 0u)
+      << error;
+  EXPECT_NE(error.find("Deployment default/my-nginx from input1: document 1 was given with --context"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("--config-only"), std::string::npos);
+  // Another configuration file.
+  EXPECT_EQ(error_of(Replace(plain, "          image: nginx:1.27\n",
+                             "          image: nginx:1.27\n          args: [nginx, -c, "
+                             "/etc/nginx/nginx.conf]\n"),
+                     {}),
+            "Deployment default/my-nginx: container nginx: runs NGINX with -c "
+            "/etc/nginx/nginx.conf, but the rendered configuration is /etc/nginx/epp/nginx.conf: "
+            "remove the container's command and args (render sets them) or pass -c "
+            "/etc/nginx/epp/nginx.conf");
+  // NGINX as root: its workers would not reach the socket.
+  EXPECT_EQ(error_of(Replace(plain, "          image: nginx:1.27\n",
+                             "          image: nginx:1.27\n          securityContext: "
+                             "{runAsUser: 0}\n"),
+                     {})
+                .rfind("Deployment default/my-nginx: NGINX runs as root", 0),
+            0u);
+  // A volume of its own at the configuration's directory, without the files.
+  const std::string own =
+      Replace(plain, "            - containerPort: 80\n",
+              "            - containerPort: 80\n          volumeMounts: [{name: conf, mountPath: "
+              "/etc/nginx/epp}]\n      volumes: [{name: conf, configMap: {name: mine}}]\n");
+  EXPECT_EQ(error_of(own, {}).rfind("Deployment default/my-nginx: container nginx: volume "
+                                    "\"conf\" mounted at /etc/nginx/epp does not include "
+                                    "ConfigMap my-nginx-nginx-conf",
+                                    0),
+            0u);
+  // --completion-socket against the bridge's own.
+  RenderOptions o;
+  o.completion_socket = "/var/run/x/c.sock";
+  o.completion_socket_set = true;
+  o.bridge_args = {"--completion-socket", "/var/run/y/c.sock"};
+  EXPECT_EQ(error_of(plain, o),
+            "--completion-socket \"/var/run/x/c.sock\" differs from --bridge-arg "
+            "--completion-socket \"/var/run/y/c.sock\"");
+  o = {};
+  o.bridge_args = {"--completion-socket=rel.sock"};
+  EXPECT_EQ(error_of(plain, o),
+            "--bridge-arg --completion-socket must be an absolute path (got \"rel.sock\")");
 }
 
 }  // namespace
