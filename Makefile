@@ -3,7 +3,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-k8s test-sanitize test-tsan demo format clean
+.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-ngf test-interop test-k8s test-sanitize test-tsan demo format clean
 
 all: build
 
@@ -34,6 +34,8 @@ test-blackbox: build
 	cd $(BUILD) && ctest --output-on-failure -L blackbox
 test-e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
+test-ngf: build
+	cd $(BUILD) && ctest --output-on-failure -R e2e.ngf-dropin
 test-interop: build
 	cd $(BUILD) && ctest --output-on-failure -L interop
 test-k8s: build
