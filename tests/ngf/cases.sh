@@ -138,6 +138,15 @@ for body in "$SMALL" "@$E2E_TMP/prompt-1.json"; do
 done
 note "Expect: 100-continue (small and 1 MiB): picked"
 
+# --- a client's own x-epp-port beside NGF's X-EPP-Port: refused, not dialled
+n="$(ngf close /v1/chat/completions -d "$SMALL" -H 'x-epp-port: 1')"
+assert_eq "500 " "$(first2 "$n")" "client's x-epp-port, FailClose"
+grep -q 'reason=duplicate-control-header' "$E2E_TMP/bridge.log" \
+    || fail "the bridge did not refuse a second X-EPP-Port"
+n="$(ngf open /v1/chat/completions -d "$SMALL" -H 'x-epp-port: 1')"
+[[ "$n" == "200 127.0.0.1:"* ]] || fail "client's x-epp-port, FailOpen: $n"
+note "a client's x-epp-port: 400 at the bridge, NGF's failure mode applies"
+
 # --- side by side: what NGF's epp.js cannot do, measured with both modules
 rows=()
 row() { rows+=("| $1 | $2 | $3 |"); }
@@ -149,7 +158,7 @@ assert_eq "500 " "$(first2 "$n1")" "429 via NGF, FailClose"
 [[ "$n2" == "200 127.0.0.1:"* ]] || fail "429 via NGF, FailOpen: $n2"
 assert_eq "429 " "$(first2 "$o1")" "429 via ours"
 row "EPP answers 429 (ImmediateResponse)" "FailClose: 500; FailOpen: 200 from a pool member" \
-    "429 with the EPP's body, in either mode"
+    "429 with the EPP's body"
 
 ngf close /v1/chat/completions -d "$SMALL" >/dev/null
 n="$(grep -o '"x-gateway-destination-endpoint":"[^"]*"' "$E2E_TMP/last.json" || true)"
@@ -157,7 +166,7 @@ req "$OURS_PORT" /v1/chat/completions -d "$SMALL" >/dev/null
 o="$(grep -o '"x-gateway-destination-endpoint":"[^"]*"' "$E2E_TMP/last.json" || true)"
 assert_eq "" "$n" "header set by the EPP, via NGF"
 assert_contains "$o" "127.0.0.1:" "header set by the EPP, via ours"
-row "EPP sets a request header (x-gateway-destination-endpoint)" "not sent to the model server" \
+row "EPP sets a request header (\`x-gateway-destination-endpoint\`)" "not sent to the model server" \
     "sent to the model server"
 
 n="$(ngf rw /v1/chat/completions -d "$SMALL")"
@@ -180,8 +189,8 @@ o="$(req "$OURS_PORT" /v1/completions --data-binary @"$E2E_TMP/prompt-256k.json"
 assert_eq "500 " "$(first2 "$n")" "256 KiB prompt over the body buffer via NGF"
 grep -q 'request body is in a file' "$NGF_LOG" || fail "no 'request body is in a file' in NGF's log"
 [[ "$o" == "200 127.0.0.1:"* ]] || fail "256 KiB prompt over the body buffer via ours: $o"
-row "prompt over client_body_buffer_size (256 KiB; 16k NGF, 128k ours)" \
-    "EPP not asked (\`request body is in a file\`): FailClose 500, FailOpen pool" \
+row "prompt over \`client_body_buffer_size\` (256 KiB; 16k NGF, 128k ours)" \
+    "EPP not asked (\`request body is in a file\`): FailClose 500" \
     "EPP asked, body streamed from the file: 200"
 
 ended() { grep -m1 -F "request_id=$1 messages=" "$EPP_LOG" || true; }
@@ -212,7 +221,7 @@ grep -q 'bad-http detail="malformed HTTP request: bad Content-Length"' "$E2E_TMP
     || fail "the bridge did not refuse Transfer-Encoding with Content-Length"
 [[ "$o" == "200 127.0.0.1:"* ]] || fail "chunked client body via ours: $o"
 row "client sends a chunked body" \
-    "EPP not asked (the bridge refuses Transfer-Encoding: chunked with Content-Length, 400): FailClose 500, FailOpen pool" \
+    "EPP not asked (the bridge refuses \`Transfer-Encoding: chunked\` beside \`Content-Length\`: 400): FailClose 500" \
     "200"
 
 {
