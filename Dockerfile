@@ -42,6 +42,9 @@ RUN apt-get update \
         libyaml-cpp0.7 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/epp-bridge /usr/local/bin/epp-bridge
+# NGINX Gateway Fabric runs its shim as `/usr/bin/gateway endpoint-picker ...`;
+# with this name the image runs in the shim's place unchanged (docs/ngf.md).
+RUN ln -s /usr/local/bin/epp-bridge /usr/bin/gateway
 # The same ids as NGINX Gateway Fabric's data plane; no home, no shell.
 USER 101:1001
 EXPOSE 54800 54801

@@ -10,7 +10,7 @@ docs: build
 	MATRIX_DOC=$(CURDIR)/docs/reliability.md bash tests/e2e/run.sh $(BUILD)/epp-bridge fault_matrix
 	INTEROP_DOC=$(CURDIR)/docs/interop.md bash tests/interop/run.sh $(BUILD)/epp-bridge
 
-.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-interop test-k8s test-sanitize test-tsan demo format clean
+.PHONY: all deps configure build test test-unit test-integration test-blackbox test-e2e test-ngf test-interop test-k8s test-sanitize test-tsan demo format clean
 
 all: build
 
@@ -42,6 +42,8 @@ test-blackbox: build
 	cd $(BUILD) && ctest --output-on-failure -L blackbox
 test-e2e: build
 	cd $(BUILD) && ctest --output-on-failure -L e2e
+test-ngf: build
+	cd $(BUILD) && ctest --output-on-failure -R e2e.ngf-dropin
 test-interop: build
 	cd $(BUILD) && ctest --output-on-failure -L interop
 test-k8s: build

@@ -8,9 +8,10 @@ void AddTlsFlags(CLI::App* app, TlsConfig* tls) {
   const std::string g = "EPP connection (TLS)";
   AddFlag(app, "--endpoint-picker-disable-tls", tls->disable_tls,
           "Plaintext (h2c) to the EPP instead of TLS", g);
-  app->add_option("--endpoint-picker-tls-skip-verify", tls->skip_verify,
-                  "Do not verify the EPP's certificate (EPPs serve self-signed certificates "
-                  "without SANs); ignored when --epp-ca-file is given")
+  app->add_option(
+         "--endpoint-picker-tls-skip-verify", tls->skip_verify,
+         "Do not verify the EPP's certificate (EPPs serve self-signed certificates "
+         "without SANs); without a value: true, as in NGF; ignored when --epp-ca-file is given")
       ->envname(EnvNameFor(app, "--endpoint-picker-tls-skip-verify"))
       ->group(g)
       ->capture_default_str()

@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
 
+#include "http/body_request.h"
 #include "http/request_framing.h"
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
@@ -143,6 +144,7 @@ void Session::StartExchange() {
   trace_id_.clear();
   auto req = parser_->release();
   keep_alive_ = req.keep_alive();
+  want_body_ = WantsRewrittenBody(req);
   RequestTranslator translator(ctx_->limits);
   auto result = translator.Translate(req);
   if (auto* rejection = std::get_if<BridgeAnswer>(&result)) {
@@ -206,6 +208,7 @@ void Session::OnAnswer(BridgeAnswer answer) {
   if (state_ != State::kExchanging) return;  // closed meanwhile (Abort was refused)
   exchange_.reset();
   EndInflight();
+  KeepRewrittenBodyIfWanted(&answer, want_body_);
   Write(std::move(answer), keep_alive_);
 }
 

@@ -90,6 +90,7 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool head_request_ = false;  // HEAD: the answer has no body
+  bool want_body_ = false;     // X-EPP-Want-Body: 1 (a rewritten body is returned)
   std::chrono::steady_clock::time_point start_;
   std::string request_id_, epp_, trace_id_;  // for the request's log line
   bool linger_ = false;                      // the request was not read to its end

@@ -17,6 +17,9 @@ namespace asio = boost::asio;
 CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   auto* cmd =
       app->add_subcommand("serve", "Run the sidecar: HTTP from NGINX → ext_proc to the EPP");
+  // NGF's provisioner runs `gateway endpoint-picker [--endpoint-picker-disable-tls]
+  // [--endpoint-picker-tls-skip-verify]`; both flags are ours too (docs/ngf.md).
+  cmd->alias("endpoint-picker");
   const std::string http = "HTTP side (NGINX → bridge)";
   const std::string epp = "EPP exchange";
   const std::string proc = "Process";

@@ -5,8 +5,10 @@
 // (internal locations); docs/nginx.md explains every piece.
 //
 // Flow: a subrequest to /_epp_bridge carries the client's request (headers and
-// body, also when NGINX keeps the body in a temporary file) to the bridge. Its
-// answer is one of picked / immediate / error / rejected (docs/protocol.md).
+// body, also when NGINX keeps the body in a temporary file) to the bridge, with
+// X-EPP-Want-Body: 1 (set by that location), so a body the EPP rewrote comes
+// back in the answer. Its answer is one of picked / immediate / error /
+// rejected (docs/protocol.md).
 // On picked the request is redirected to /_epp_proxy, which proxies to
 // $epp_target; a refused connection there comes back to `next` (error_page 502),
 // which moves on to the next endpoint of the EPP's fallback list.
