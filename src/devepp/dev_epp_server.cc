@@ -1,5 +1,7 @@
 #include "devepp/dev_epp_server.h"
 
+#include "common/happens_before.h"
+
 #include <grpcpp/health_check_service_interface.h>
 
 #include <fstream>
@@ -72,7 +74,14 @@ std::unique_ptr<DevEppServer> DevEppServer::Start(const DevEppOptions& options,
   return s;
 }
 
-DevEppServer::~DevEppServer() { Shutdown(); }
+// The one place the server dies: the gRPC server first (Wait returns once
+// every stream's OnDone has run), then the service the streams used.
+DevEppServer::~DevEppServer() {
+  Shutdown();
+  if (server_) server_->Wait();
+  server_.reset();
+  HappensAfter(service_.get());
+}
 
 void DevEppServer::SetServing(bool serving) {
   if (auto* health = server_->GetHealthCheckService()) {

@@ -1,5 +1,7 @@
 #include "devepp/dev_epp_stream.h"
 
+#include "common/happens_before.h"
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
@@ -45,10 +47,12 @@ DevEppStream::DevEppStream(DevEppService* service, grpc::CallbackServerContext* 
     : service_(service), ctx_(ctx) {
   service_->open_streams().fetch_add(1);
   service_->Track(this);
+  HappensBefore(this);  // the stream's set-up, before its reactions
   StartRead(&in_);
 }
 
 void DevEppStream::OnReadDone(bool ok) {
+  Reaction reaction(this);
   if (!ok) {  // the client half-closed or went away: end the stream, like the real EPP
     std::lock_guard lock(mu_);
     read_closed_ = true;
@@ -149,6 +153,7 @@ void DevEppStream::Decide() {
     alarm_pending_ = true;
     auto when = std::chrono::system_clock::now() + std::chrono::milliseconds(fault.delay_ms);
     alarm_.Set(when, [this, fault](bool fired) {
+      Reaction reaction(this);
       std::unique_lock lock(mu_);
       alarm_pending_ = false;
       if (done_) {
@@ -341,6 +346,7 @@ void DevEppStream::Send(extproc::ProcessingResponse msg) {
 }
 
 void DevEppStream::OnWriteDone(bool ok) {
+  Reaction reaction(this);
   std::lock_guard lock(mu_);
   out_.pop_front();  // the message just written
   if (!ok || cancelled_) out_.clear();
@@ -370,6 +376,7 @@ void DevEppStream::FinishLocked(grpc::Status status) {
 }
 
 void DevEppStream::OnCancel() {
+  Reaction reaction(this);
   std::lock_guard lock(mu_);
   if (alarm_pending_) alarm_.Cancel();
   cancelled_ = true;
@@ -380,6 +387,7 @@ void DevEppStream::OnCancel() {
 }
 
 void DevEppStream::EndIfKeptOpen() {
+  Reaction reaction(this);  // called from the server's shutdown, not a reaction of its own
   std::lock_guard lock(mu_);
   if (ignore_half_close_ || endless_) {
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "dev-epp shutting down"));
@@ -387,6 +395,7 @@ void DevEppStream::EndIfKeptOpen() {
 }
 
 void DevEppStream::OnDone() {
+  Reaction reaction(this);
   service_->Untrack(this);  // before mu_: EndKeptStreams takes them in the other order
   {
     std::lock_guard lock(mu_);
@@ -398,6 +407,7 @@ void DevEppStream::OnDone() {
     service_->recorder().Add(record_);
     lease_.reset();
     service_->open_streams().fetch_sub(1);
+    HappensBefore(service_);  // the stream's last use of the service, before its destruction
     done_ = true;
     if (alarm_pending_) return;  // the alarm's callback deletes the stream
   }

@@ -1,5 +1,6 @@
 #include "extproc/grpc_stream.h"
 
+#include "common/happens_before.h"
 #include "observe/entry_guard.h"
 
 namespace eppb {
@@ -20,11 +21,13 @@ std::shared_ptr<GrpcStream> GrpcStream::Start(extproc::ExternalProcessor::Stub* 
   stub->async()->Process(&s->context_, s.get());
   s->AddHold();
   s->StartRead(&s->reply_);
+  HappensBefore(s.get());  // the call's set-up, before any reaction
   s->StartCall();
   return s;
 }
 
 void GrpcStream::Send(extproc::ProcessingRequest message) {
+  HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (hold_released_ || close_wanted_) return;
   queue_.push_back(std::move(message));
@@ -32,6 +35,7 @@ void GrpcStream::Send(extproc::ProcessingRequest message) {
 }
 
 void GrpcStream::Close() {
+  HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (hold_released_) return;
   close_wanted_ = true;
@@ -40,6 +44,7 @@ void GrpcStream::Close() {
 }
 
 void GrpcStream::SendLast(extproc::ProcessingRequest message) {
+  HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (hold_released_ || close_wanted_) return;
   queue_.push_back(std::move(message));
@@ -58,6 +63,7 @@ void GrpcStream::DropQueuedLocked() {
 }
 
 void GrpcStream::Cancel() {
+  HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (ended_) return;
   DropQueuedLocked();
@@ -92,6 +98,7 @@ void GrpcStream::ReleaseHoldLocked() {
 }
 
 void GrpcStream::OnWriteDone(bool ok) {
+  Reaction reaction(this);
   std::lock_guard lock(mu_);
   queue_.pop_front();                               // the message just written
   if (!ok || (hold_released_ && !close_wanted_)) {  // broken or cancelled: write no more
@@ -103,11 +110,13 @@ void GrpcStream::OnWriteDone(bool ok) {
 }
 
 void GrpcStream::OnWritesDoneDone(bool) {
+  Reaction reaction(this);
   std::lock_guard lock(mu_);
   writing_ = false;
 }
 
 void GrpcStream::OnReadDone(bool ok) {
+  Reaction reaction(this);
   if (!ok) {  // the EPP ended the stream: nothing more will be written
     std::lock_guard lock(mu_);
     DropQueuedLocked();
@@ -120,6 +129,7 @@ void GrpcStream::OnReadDone(bool ok) {
 }
 
 void GrpcStream::OnDone(const grpc::Status& status) {
+  Reaction reaction(this);
   auto self = std::move(self_);
   {
     std::lock_guard lock(mu_);
