@@ -1,5 +1,6 @@
 #include "devepp/dev_epp_service.h"
 
+#include "common/happens_before.h"
 #include "devepp/dev_epp_stream.h"
 
 namespace eppb {
@@ -7,6 +8,7 @@ namespace eppb {
 grpc::ServerBidiReactor<envoy::service::ext_proc::v3::ProcessingRequest,
                         envoy::service::ext_proc::v3::ProcessingResponse>*
 DevEppService::Process(grpc::CallbackServerContext* ctx) {
+  HappensAfter(this);  // gRPC started the server after the service was set up
   return new DevEppStream(this, ctx);
 }
 

@@ -151,8 +151,10 @@ void DevEppStream::Decide() {
   if (fault.no_reply) return;  // hold the stream silently until the client gives up
   if (fault.delay_ms > 0) {
     alarm_pending_ = true;
+    delayed_ = fault;  // the alarm's closure holds only `this` (stored inside the function)
     auto when = std::chrono::system_clock::now() + std::chrono::milliseconds(fault.delay_ms);
-    alarm_.Set(when, [this, fault](bool fired) {
+    HappensBefore(this);
+    alarm_.Set(when, [this](bool fired) {
       Reaction reaction(this);
       std::unique_lock lock(mu_);
       alarm_pending_ = false;
@@ -162,7 +164,7 @@ void DevEppStream::Decide() {
         return;
       }
       if (fired && !finished_ && !finish_)
-        DecideNow(fault);
+        DecideNow(delayed_);
       else if (!fired)
         FinishLocked(grpc::Status::CANCELLED);
       if (read_closed_ && !ignore_half_close_) FinishLocked(grpc::Status::OK);

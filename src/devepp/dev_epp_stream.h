@@ -58,6 +58,7 @@ class DevEppStream final
   grpc::CallbackServerContext* ctx_;
   extproc::ProcessingRequest in_;
   grpc::Alarm alarm_;
+  Fault delayed_;  // the decision's faults while `delay=` holds it (alarm_pending_)
 
   std::mutex mu_;
   State state_ = State::kReceiving;

@@ -199,14 +199,21 @@ class BridgeRewrite : public BridgeDevEpp {
 };
 
 TEST_F(BridgeRewrite, RewrittenModelComesBackAsMutatedBody) {
-  auto r = client_->Send("POST", "/", EppHeaders(epp_->port()), kChatBody);
+  auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-EPP-Want-Body", "1"}}),
+                         kChatBody);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("X-EPP-Body"), "mutated");
   EXPECT_NE(r.body.find("\"rewritten\""), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("\"demo\""), std::string::npos);
   EXPECT_EQ(r.Header("Content-Length"), std::to_string(r.body.size()));
-  auto other = client_->Send("POST", "/", EppHeaders(epp_->port()), R"({"model":"other"})");
+  auto other = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-EPP-Want-Body", "1"}}),
+                             R"({"model":"other"})");
   EXPECT_EQ(other.Header("X-EPP-Body"), "original");
+  // Not asked for (NGF's epp.js): the rewrite is reported, the body stays out.
+  auto unasked = client_->Send("POST", "/", EppHeaders(epp_->port()), kChatBody);
+  ASSERT_EQ(unasked.status, 200) << unasked.body;
+  EXPECT_EQ(unasked.Header("X-EPP-Body"), "mutated");
+  EXPECT_TRUE(unasked.body.empty()) << unasked.body;
 }
 
 }  // namespace
