@@ -127,7 +127,8 @@ TEST(RequestTranslator, CompletionKeyIsNginxRequestIdAndNeverForwarded) {
   EXPECT_EQ(Find(r, "x-request-id"), r.request_id);
 
   auto none = NgfStyle();  // NGF's own epp.js sends no key: the stream is not held
-  const auto& plain = std::get<BridgeRequest>(RequestTranslator(limits).Translate(none));
+  auto none_result = RequestTranslator(limits).Translate(none);
+  const auto& plain = std::get<BridgeRequest>(none_result);
   EXPECT_EQ(plain.completion_key, "");
 }
 
