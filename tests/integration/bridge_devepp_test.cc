@@ -38,8 +38,8 @@ class BridgeDevEpp : public ::testing::Test {
 };
 
 TEST_F(BridgeDevEpp, NgfStyleRequestGetsAnEndpointFromThePool) {
-  auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-Request-Id", "ngf-1"}}),
-                         kChatBody);
+  auto r =
+      client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-Request-Id", "ngf-1"}}), kChatBody);
   ASSERT_EQ(r.status, 200) << r.error << r.body;
   EXPECT_EQ(r.Header("X-EPP-Outcome"), "picked");
   std::string ep = r.Header("X-Gateway-Destination-Endpoint");
@@ -81,11 +81,11 @@ TEST_F(BridgeDevEpp, OriginalRequestReachesTheEppAsPseudoHeaders) {
 
 TEST_F(BridgeDevEpp, TraceContextIsForwardedToTheEpp) {
   const std::string tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  auto r = client_->Send("POST", "/",
-                         EppHeaders(epp_->port(), {{"traceparent", tp},
-                                                   {"tracestate", "vendor=abc"},
-                                                   {"X-Request-Id", "trace-1"}}),
-                         kChatBody);
+  auto r = client_->Send(
+      "POST", "/",
+      EppHeaders(epp_->port(),
+                 {{"traceparent", tp}, {"tracestate", "vendor=abc"}, {"X-Request-Id", "trace-1"}}),
+      kChatBody);
   ASSERT_EQ(r.status, 200);
   auto rec = Record("trace-1");
   ASSERT_TRUE(rec);
@@ -96,8 +96,7 @@ TEST_F(BridgeDevEpp, TraceContextIsForwardedToTheEpp) {
 TEST_F(BridgeDevEpp, SixMebibyteBodyArrivesIntactInChunks) {
   std::string body(6u << 20, '\0');
   for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
-  auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-Request-Id", "big-1"}}),
-                         body);
+  auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-Request-Id", "big-1"}}), body);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("X-EPP-Body"), "original");  // echoed back unchanged, not mutated
   auto rec = Record("big-1");
@@ -132,8 +131,7 @@ TEST_F(BridgeDevEpp, SubsetHintReachesEveryMessageAndConstrainsThePick) {
     std::string id = "subset-" + std::to_string(i);
     auto r = client_->Send(
         "POST", "/",
-        EppHeaders(epp_->port(), {{"X-EPP-Subset", "127.0.0.1:8002"}, {"X-Request-Id", id}}),
-        body);
+        EppHeaders(epp_->port(), {{"X-EPP-Subset", "127.0.0.1:8002"}, {"X-Request-Id", id}}), body);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.Header("X-Gateway-Destination-Endpoint"), "127.0.0.1:8002");
     auto rec = Record(id);
@@ -158,8 +156,8 @@ TEST_F(BridgeDevEpp, ImmediateResponsesPassThrough) {
     EXPECT_EQ(r.body, "inference error: injected status " + std::to_string(code));
   }
   // A bodyless status with a body (a hostile or sloppy EPP) is answered, not fatal.
-  auto nobody = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", "status=204"}}),
-                              kChatBody);
+  auto nobody = client_->Send(
+      "POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", "status=204"}}), kChatBody);
   EXPECT_EQ(nobody.status, 204);
   EXPECT_TRUE(nobody.body.empty());
   EXPECT_EQ(client_->Send("POST", "/", EppHeaders(epp_->port()), kChatBody).status, 200);
@@ -199,8 +197,8 @@ class BridgeRewrite : public BridgeDevEpp {
 };
 
 TEST_F(BridgeRewrite, RewrittenModelComesBackAsMutatedBody) {
-  auto r = client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-EPP-Want-Body", "1"}}),
-                         kChatBody);
+  auto r =
+      client_->Send("POST", "/", EppHeaders(epp_->port(), {{"X-EPP-Want-Body", "1"}}), kChatBody);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("X-EPP-Body"), "mutated");
   EXPECT_NE(r.body.find("\"rewritten\""), std::string::npos) << r.body;

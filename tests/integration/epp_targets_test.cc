@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <future>
-#include <sstream>
 #include <thread>
 
 #include "observe/metrics.h"
 #include "stack.h"
+#include "support/metric_value.h"
 
 namespace eppb::testing {
 namespace {
@@ -30,14 +30,7 @@ int DeadPort() {
   return ntohs(a.sin_port);
 }
 
-double Evictions() {
-  std::istringstream in(Metrics::Get().Serialize());
-  const std::string series = "epp_bridge_epp_target_evictions_total ";
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(series, 0) == 0) return std::stod(line.substr(series.size()));
-  }
-  return -1;
-}
+double Evictions() { return testing_support::MetricValue("epp_bridge_epp_target_evictions_total"); }
 
 TEST(EppTargets, IdleTargetsAreEvictedSoANewEppIsServed) {
   auto epp = StartEpp();

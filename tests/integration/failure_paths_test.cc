@@ -27,14 +27,7 @@ class FailurePaths : public ::testing::Test {
     return client_->Send("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", fault}}),
                          kChatBody);
   }
-  void ExpectNothingLeft() {
-    for (int i = 0;
-         i < 300 && (epp_->service().open_streams() > 0 || bridge_->context().inflight > 0); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_EQ(epp_->service().open_streams().load(), 0);
-    EXPECT_EQ(bridge_->context().inflight.load(), 0u);
-  }
+  void ExpectNothingLeft() { testing::ExpectNothingLeft(*epp_, *bridge_); }
   std::unique_ptr<DevEppServer> epp_;
   std::unique_ptr<BridgeServer> bridge_;
   std::unique_ptr<HttpClient> client_;

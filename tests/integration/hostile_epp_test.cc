@@ -6,6 +6,7 @@
 
 #include "observe/metrics.h"
 #include "stack.h"
+#include "support/metric_value.h"
 
 namespace eppb::testing {
 namespace {
@@ -25,12 +26,7 @@ size_t PeakRssKib() {
 }
 
 // The value of an unlabelled counter or gauge on /metrics.
-double MetricValue(const std::string& name) {
-  std::string text = Metrics::Get().Serialize();
-  size_t at = text.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + name.size() + 2));
-}
+using testing_support::MetricValue;
 
 class HostileEpp : public ::testing::Test {
  protected:
@@ -44,14 +40,7 @@ class HostileEpp : public ::testing::Test {
     return (client ? client : client_.get())
         ->Send("POST", "/", EppHeaders(epp_->port(), {{"x-dev-epp-fault", fault}}), kChatBody);
   }
-  void ExpectNothingLeft() {
-    for (int i = 0;
-         i < 300 && (epp_->service().open_streams() > 0 || bridge_->context().inflight > 0); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    EXPECT_EQ(epp_->service().open_streams().load(), 0);
-    EXPECT_EQ(bridge_->context().inflight.load(), 0u);
-  }
+  void ExpectNothingLeft() { testing::ExpectNothingLeft(*epp_, *bridge_); }
   std::unique_ptr<DevEppServer> epp_;
   std::unique_ptr<BridgeServer> bridge_;
   std::unique_ptr<HttpClient> client_;

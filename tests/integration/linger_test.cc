@@ -5,26 +5,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <sstream>
 #include <thread>
 
 #include "observe/metrics.h"
 #include "stack.h"
+#include "support/metric_value.h"
 
 namespace eppb::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double LingerExpired() {
-  std::istringstream in(Metrics::Get().Serialize());
-  std::string line;
-  const std::string name = "epp_bridge_linger_expired_total ";
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) == 0) return std::stod(line.substr(name.size()));
-  }
-  return 0;
-}
+double LingerExpired() { return testing_support::MetricValue("epp_bridge_linger_expired_total"); }
 
 // How long until the EPP has no stream open, or nullopt after `limit`.
 std::optional<std::chrono::milliseconds> UntilClosed(DevEppServer& epp,
@@ -45,9 +37,8 @@ TEST(Linger, AnEppIgnoringTheHalfCloseIsCancelledAtLingerMs) {
   ASSERT_TRUE(epp && bridge);
   double before = LingerExpired();
   testing_support::HttpClient client(bridge->port());
-  auto r = client.Send("POST", "/",
-                       EppHeaders(epp->port(), {{"x-dev-epp-fault", "ignore-half-close"}}),
-                       kChatBody);
+  auto r = client.Send(
+      "POST", "/", EppHeaders(epp->port(), {{"x-dev-epp-fault", "ignore-half-close"}}), kChatBody);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(epp->service().open_streams().load(), 1) << "the EPP keeps its side open";
   // Without enforcement the stream lives until gRPC's own deadline (the
@@ -67,10 +58,11 @@ TEST(Linger, AHeldStreamReleasedAtShutdownToo) {
   ASSERT_TRUE(epp && bridge);
   double before = LingerExpired();
   testing_support::HttpClient client(bridge->port());
-  auto r = client.Send("POST", "/",
-                       EppHeaders(epp->port(), {{"x-dev-epp-fault", "ignore-half-close"},
-                                                {"X-EPP-Completion-Key", "0123456789abcdef0123456789abcdef"}}),
-                       kChatBody);
+  auto r = client.Send(
+      "POST", "/",
+      EppHeaders(epp->port(), {{"x-dev-epp-fault", "ignore-half-close"},
+                               {"X-EPP-Completion-Key", "0123456789abcdef0123456789abcdef"}}),
+      kChatBody);
   ASSERT_EQ(r.status, 200) << r.body;
   // Held: more than the linger time passes without a record.
   std::this_thread::sleep_for(std::chrono::milliseconds(600));

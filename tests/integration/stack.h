@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "devepp/dev_epp_server.h"
 #include "serve/bridge_server.h"
@@ -48,13 +50,24 @@ inline ServeOptions Plaintext() {
 }
 
 inline Headers EppHeaders(int port, Headers extra = {}) {
-  Headers h{{"X-EPP-Host", "127.0.0.1"}, {"X-EPP-Port", std::to_string(port)},
+  Headers h{{"X-EPP-Host", "127.0.0.1"},
+            {"X-EPP-Port", std::to_string(port)},
             {"Content-Type", "application/json"}};
   h.insert(h.end(), extra.begin(), extra.end());
   return h;
 }
 
-inline const char* kChatBody =
-    R"({"model":"demo","messages":[{"role":"user","content":"hello"}]})";
+// Waits up to 3 s until neither the EPP nor the bridge has a stream or an
+// exchange left, then checks that.
+inline void ExpectNothingLeft(DevEppServer& epp, BridgeServer& bridge) {
+  for (int i = 0; i < 300 && (epp.service().open_streams() > 0 || bridge.context().inflight > 0);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(epp.service().open_streams().load(), 0);
+  EXPECT_EQ(bridge.context().inflight.load(), 0u);
+}
+
+inline const char* kChatBody = R"({"model":"demo","messages":[{"role":"user","content":"hello"}]})";
 
 }  // namespace eppb::testing

@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
-#include <sstream>
 #include <thread>
 
 #include "observe/metrics.h"
 #include "scripted_stream.h"
+#include "support/metric_value.h"
 
 namespace eppb {
 namespace {
@@ -20,16 +20,7 @@ using testing::BodyEcho;
 using testing::PickReply;
 using testing::ScriptedClient;
 using testing::ScriptedStream;
-
-// The value of one series in the metrics text, 0 when absent.
-double Series(const std::string& series) {
-  std::istringstream in(Metrics::Get().Serialize());
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return 0;
-}
+using testing_support::MetricValue;
 
 class ExchangeTest : public ::testing::Test {
  protected:
@@ -212,14 +203,14 @@ TEST_F(ExchangeTest, DeadlineAgainstAReplyAnswersOnce) {
 // cancelled at --linger-ms.
 TEST_F(ExchangeTest, LingerExpiryCancelsAStreamTheEppKeepsOpen) {
   config_.linger = 30ms;
-  double before = Series("epp_bridge_linger_expired_total");
+  double before = MetricValue("epp_bridge_linger_expired_total");
   auto ex = Make();
   ex->Start();
   Pick();
   Poll();
   ASSERT_TRUE(Stream().half_closed);
   ASSERT_TRUE(RunUntil([&] { return Stream().cancelled; }));
-  EXPECT_EQ(Series("epp_bridge_linger_expired_total"), before + 1);
+  EXPECT_EQ(MetricValue("epp_bridge_linger_expired_total"), before + 1);
   Stream().End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
   EXPECT_TRUE(RunsDry());
 }
@@ -249,7 +240,7 @@ TEST_F(ExchangeTest, HeldStreamGetsTheResponsePhase) {
 // kHeld → kOver: the EPP ends a held stream; the table forgets it and no
 // timer stays armed.
 TEST_F(ExchangeTest, EppClosingWhileHeld) {
-  double before = Series("epp_bridge_held_stream_ends_total{reason=\"epp_closed\"}");
+  double before = MetricValue("epp_bridge_held_stream_ends_total{reason=\"epp_closed\"}");
   auto ex = Make(true);
   ex->Start();
   Pick();
@@ -259,7 +250,7 @@ TEST_F(ExchangeTest, EppClosingWhileHeld) {
   Poll();
   EXPECT_EQ(holds_->size(), 0u);
   EXPECT_FALSE(Stream().cancelled);
-  EXPECT_EQ(Series("epp_bridge_held_stream_ends_total{reason=\"epp_closed\"}"), before + 1);
+  EXPECT_EQ(MetricValue("epp_bridge_held_stream_ends_total{reason=\"epp_closed\"}"), before + 1);
   EXPECT_STREQ(holds_->Complete(Record(1)), "late");
   EXPECT_TRUE(RunsDry());
 }
@@ -290,7 +281,7 @@ TEST_F(ExchangeTest, RecordArrivingAfterReleaseIsDropped) {
   Poll();
   holds_->ReleaseAll("shutdown");
   io_.restart();
-  io_.run_one();               // the table releases: the exchange's release is posted
+  io_.run_one();            // the table releases: the exchange's release is posted
   ex->Complete(Record(1));  // and the record comes after it
   Poll();
   EXPECT_TRUE(Stream().half_closed);
