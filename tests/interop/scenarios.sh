@@ -324,7 +324,7 @@ scenario_BodyEchoAndRewrite() {
         local f="$E2E_TMP/direct.$$"
         body="$("${CURL[@]}" -D "$f" "http://127.0.0.1:$BRIDGE_PORT/" -H "X-EPP-Host: 127.0.0.1" \
             -H "X-EPP-Port: $EPP_SCHED_PORT" -H 'X-EPP-Path: /v1/completions' \
-            -H 'content-type: application/json' --data-binary "$1")"
+            -H 'X-EPP-Want-Body: 1' -H 'content-type: application/json' --data-binary "$1")"
         hdrs="$(tr -d '\r' <"$f" | tr 'A-Z' 'a-z')"
     }
     bridge_direct "$canon"
