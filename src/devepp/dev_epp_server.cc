@@ -1,13 +1,12 @@
 #include "devepp/dev_epp_server.h"
 
-#include "common/happens_before.h"
-
 #include <grpcpp/health_check_service_interface.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "common/certificate.h"
+#include "common/happens_before.h"
 
 namespace eppb {
 namespace {
@@ -65,7 +64,7 @@ std::unique_ptr<DevEppServer> DevEppServer::Start(const DevEppOptions& options,
   builder.AddListeningPort(options.listen, creds, &s->port_);
   builder.RegisterService(s->service_.get());
   builder.SetMaxReceiveMessageSize(4 << 20);  // the real EPP's limit
-  HappensBefore(s->service_.get());  // the service's set-up, before any stream uses it
+  HappensBefore(s->service_.get());           // the service's set-up, before any stream uses it
   s->server_ = builder.BuildAndStart();
   if (!s->server_ || s->port_ == 0) {
     *error = "cannot listen on " + options.listen;

@@ -1,11 +1,10 @@
 #include "devepp/dev_epp_stream.h"
 
-#include "common/happens_before.h"
-
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 
+#include "common/happens_before.h"
 #include "common/header_rules.h"
 #include "devepp/dev_epp_service.h"
 #include "extproc/metadata_keys.h"

@@ -32,16 +32,16 @@ std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
   // Held while starting so that the stream's end cannot be forgotten before
   // it is remembered; GrpcStream::Start calls nothing of ours.
   std::lock_guard lock(live_->mu);
-  auto stream = GrpcStream::Start(entry->stub.get(), std::move(callbacks), max_lifetime,
-                                  [live = live_](GrpcStream* s) {
-                                    std::shared_ptr<ChannelRegistry::Entry> entry;  // freed unlocked
-                                    std::lock_guard l(live->mu);
-                                    auto it = live->streams.find(s);
-                                    if (it == live->streams.end()) return;
-                                    entry = std::move(it->second.entry);
-                                    live->streams.erase(it);
-                                    if (live->streams.empty()) live->idle.notify_all();
-                                  });
+  auto stream = GrpcStream::Start(
+      entry->stub.get(), std::move(callbacks), max_lifetime, [live = live_](GrpcStream* s) {
+        std::shared_ptr<ChannelRegistry::Entry> entry;  // freed unlocked
+        std::lock_guard l(live->mu);
+        auto it = live->streams.find(s);
+        if (it == live->streams.end()) return;
+        entry = std::move(it->second.entry);
+        live->streams.erase(it);
+        if (live->streams.empty()) live->idle.notify_all();
+      });
   live_->streams.emplace(stream.get(), Live::Stream{stream, std::move(entry)});
   return stream;
 }

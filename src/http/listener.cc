@@ -36,26 +36,25 @@ void Listener::Stop() {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(
-      asio::make_strand(io_),
-      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-        if (ec) {
-          auto pause = AfterAcceptError(ec, "http");
-          if (pause.count() > 0) {
-            self->pause_.expires_after(pause);
-            self->pause_.async_wait([self](boost::system::error_code) {
-              if (self->acceptor_.is_open()) self->DoAccept();
-            });
-            return;
-          }
-        } else {
-          socket.set_option(tcp::no_delay(true), ec);
-          Guarded("accept",
-                  [&] { std::make_shared<Session>(std::move(socket), self->ctx_)->Run(); });
-        }
-        self->DoAccept();
-      });
+  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
+                                                     boost::system::error_code ec,
+                                                     tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (ec) {
+      auto pause = AfterAcceptError(ec, "http");
+      if (pause.count() > 0) {
+        self->pause_.expires_after(pause);
+        self->pause_.async_wait([self](boost::system::error_code) {
+          if (self->acceptor_.is_open()) self->DoAccept();
+        });
+        return;
+      }
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      Guarded("accept", [&] { std::make_shared<Session>(std::move(socket), self->ctx_)->Run(); });
+    }
+    self->DoAccept();
+  });
 }
 
 }  // namespace eppb

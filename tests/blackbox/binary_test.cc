@@ -104,8 +104,8 @@ TEST(Flags, EnvironmentVariablesConfigure) {
 class Processes : public ::testing::Test {
  protected:
   void StartEpp(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{kBin, "dev-epp", "--listen", "127.0.0.1:0", "--endpoints",
-                                  "127.0.0.1:8001,127.0.0.1:8002"};
+    std::vector<std::string> argv{kBin,          "dev-epp",     "--listen",
+                                  "127.0.0.1:0", "--endpoints", "127.0.0.1:8001,127.0.0.1:8002"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     epp_ = std::make_unique<Process>(argv, dir_.File("epp.log"));
     epp_port_ = epp_->WaitForPort();
@@ -120,7 +120,8 @@ class Processes : public ::testing::Test {
     client_ = std::make_unique<HttpClient>(bridge_port_);
   }
   Headers Epp(Headers extra = {}) {
-    Headers h{{"X-EPP-Host", "127.0.0.1"}, {"X-EPP-Port", std::to_string(epp_port_)},
+    Headers h{{"X-EPP-Host", "127.0.0.1"},
+              {"X-EPP-Port", std::to_string(epp_port_)},
               {"Content-Type", "application/json"}};
     h.insert(h.end(), extra.begin(), extra.end());
     return h;
@@ -128,7 +129,7 @@ class Processes : public ::testing::Test {
   // Established TCP connections from anyone to the EPP's port.
   int ConnectionsToEpp() {
     auto r = RunCommand({"/usr/bin/ss", "-Htn", "state", "established", "dst",
-                  "127.0.0.1:" + std::to_string(epp_port_)});
+                         "127.0.0.1:" + std::to_string(epp_port_)});
     int lines = 0;
     for (char c : r.output) lines += c == '\n';
     return lines;
@@ -230,17 +231,18 @@ TEST_F(Processes, SigtermDrainsInFlightExchangesAndExitsZero) {
 TEST_F(Processes, PickPrintsTheDecisionAndMeasuresLoad) {
   StartEpp({"--rewrite-model", "demo=other"});
   std::string epp = "127.0.0.1:" + std::to_string(epp_port_);
-  auto one = RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body", kChat,
+  auto one =
+      RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body", kChat,
                   "-H", "test-epp-endpoint-selection: 127.0.0.1:8002,127.0.0.1:8001"});
   EXPECT_EQ(one.code, 0) << one.output;
   EXPECT_NE(one.output.find("endpoints: 127.0.0.1:8002,127.0.0.1:8001"), std::string::npos);
   EXPECT_NE(one.output.find("body: mutated"), std::string::npos) << one.output;
-  auto shed = RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body", kChat,
-                   "-H", "x-dev-epp-fault: status=429"});
+  auto shed = RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body",
+                          kChat, "-H", "x-dev-epp-fault: status=429"});
   EXPECT_EQ(shed.code, 3);
   EXPECT_NE(shed.output.find("status: 429"), std::string::npos);
-  auto load = RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body", kChat,
-                   "--requests", "300", "--concurrency", "4"});
+  auto load = RunCommand({kBin, "pick", "--epp", epp, "--endpoint-picker-disable-tls", "--body",
+                          kChat, "--requests", "300", "--concurrency", "4"});
   EXPECT_EQ(load.code, 0) << load.output;
   EXPECT_NE(load.output.find("requests: 300"), std::string::npos);
   EXPECT_TRUE(std::regex_search(load.output, std::regex(R"(throughput_rps: \d+)")));

@@ -549,8 +549,9 @@ TEST(RenderErrors, PodThatCannotRunTheConfiguration) {
   EXPECT_FALSE(RenderText({{context, false}, {plain, false}}, {}, &r, &error));
   EXPECT_EQ(error.rfind("no NGINX Deployment or DaemonSet among the manifests to write", 0), 0u)
       << error;
-  EXPECT_NE(error.find("Deployment default/my-nginx from input1: document 1 was given with --context"),
-            std::string::npos)
+  EXPECT_NE(
+      error.find("Deployment default/my-nginx from input1: document 1 was given with --context"),
+      std::string::npos)
       << error;
   EXPECT_NE(error.find("--config-only"), std::string::npos);
   // Another configuration file.
