@@ -7,6 +7,7 @@
 
 #include "bridge/answer_bounds.h"
 #include "bridge/epp_body_budget.h"
+#include "common/defaults.h"
 #include "common/endpoint_policy.h"
 
 namespace eppb {
@@ -14,11 +15,11 @@ namespace eppb {
 struct ExchangeConfig {
   // The whole exchange, from the first message to the decision. The EPP may
   // hold a request in its flow-control queue, so this is seconds, not ms.
-  std::chrono::milliseconds deadline{30000};
+  std::chrono::milliseconds deadline = kDefaultDeadline;
   // Request body chunk size; at most kMaxChunkBytes (the EPP's 4 MiB gRPC
   // receive limit minus room for the message envelope).
   size_t chunk_bytes = 64 * 1024;
-  size_t max_body_bytes = 64u << 20;
+  size_t max_body_bytes = kDefaultMaxBodyBytes;
   // After the decision, how long the EPP may take to end the stream before
   // it is cancelled.
   std::chrono::milliseconds linger{5000};

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/certificate.h"
+#include "common/defaults.h"
 #include "common/happens_before.h"
 
 namespace eppb {
@@ -20,8 +21,7 @@ bool ReadFile(const std::string& path, std::string* out) {
   return !out->empty();
 }
 
-constexpr const char* kHealthNames[] = {"", "liveness", "readiness",
-                                        "envoy.service.ext_proc.v3.ExternalProcessor"};
+constexpr const char* kHealthNames[] = {"", "liveness", "readiness", kExtProcService};
 
 }  // namespace
 

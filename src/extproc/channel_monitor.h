@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/defaults.h"
 #include "extproc/epp_health.h"
 
 namespace eppb {
@@ -28,7 +29,7 @@ struct HealthProbeOptions {
   std::chrono::milliseconds unhealthy_interval{1000};
   std::chrono::milliseconds timeout{1000};
   // GIE's EPP answers for the ext_proc service name (and for "").
-  std::string service = "envoy.service.ext_proc.v3.ExternalProcessor";
+  std::string service = kExtProcService;
 };
 
 class ChannelMonitor {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bridge/exchange.h"
+#include "common/defaults.h"
 #include "common/header_rules.h"
 #include "config/flags.h"
 #include "config/tls_flags.h"
@@ -273,7 +274,7 @@ int RunPick(PickOptions o) {
   ExchangeConfig cfg;
   cfg.deadline = std::chrono::milliseconds(o.deadline_ms);
   cfg.chunk_bytes = o.chunk_bytes;
-  cfg.max_body_bytes = std::max<size_t>(base.body.size() * 2, 64u << 20);
+  cfg.max_body_bytes = std::max<size_t>(base.body.size() * 2, kDefaultMaxBodyBytes);
   cfg.linger = std::chrono::milliseconds(1000);
 
   asio::io_context io;

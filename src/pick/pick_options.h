@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/defaults.h"
 #include "config/tls_config.h"
 
 namespace eppb {
@@ -21,7 +22,7 @@ struct PickOptions {
   std::string subset;
   std::string request_id;
   size_t chunk_bytes = 64 * 1024;
-  int deadline_ms = 30000;
+  int deadline_ms = static_cast<int>(kDefaultDeadline.count());
   size_t requests = 1;
   size_t concurrency = 1;
   double rate = 0;  // load mode: requests started per second (0: closed loop)

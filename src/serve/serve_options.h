@@ -6,6 +6,7 @@
 
 #include "bridge/answer_bounds.h"
 #include "bridge/epp_body_budget.h"
+#include "common/defaults.h"
 #include "config/tls_config.h"
 
 namespace eppb {
@@ -16,10 +17,10 @@ struct ServeOptions {
   TlsConfig tls;
   std::vector<std::string> allowed_epps;
   std::vector<std::string> allowed_endpoint_cidrs;  // empty: any endpoint
-  int deadline_ms = 30000;
+  int deadline_ms = static_cast<int>(kDefaultDeadline.count());
   int linger_ms = 5000;
   size_t chunk_bytes = 64 * 1024;
-  size_t max_body_bytes = 64u << 20;
+  size_t max_body_bytes = kDefaultMaxBodyBytes;
   size_t max_header_bytes = 64 * 1024;
   size_t max_headers = 128;
   size_t max_inflight = 10000;
@@ -31,7 +32,7 @@ struct ServeOptions {
   size_t max_buffered_body_bytes = EppBodyBudget::kDefaultBytes;
   int epp_health_interval_ms = 5000;            // 0: no health probes
   int epp_health_unhealthy_interval_ms = 1000;  // while NOT_SERVING or unanswered; 0: the same
-  std::string epp_health_service = "envoy.service.ext_proc.v3.ExternalProcessor";
+  std::string epp_health_service = kExtProcService;
   int idle_timeout_ms = 75000;
   std::string completion_socket;        // empty: streams close right after the pick
   std::string completion_socket_group;  // name or gid; empty: the process's group
