@@ -88,7 +88,7 @@ void Exchange::Start() {
 bool Exchange::Abort() {
   if (!done_) return false;  // answered: the stream goes on (closing, or held)
   done_ = nullptr;
-  spdlog::debug("request_id={} caller gone, cancelling stream", id_);
+  LogEvent(spdlog::level::debug, "stream-cancelled", {{"request_id", id_}, {"why", "caller-gone"}});
   timer_.cancel();
   interpreter_.reset();
   request_.reset();
@@ -151,7 +151,8 @@ void Exchange::HandleStreamDone(const grpc::Status& status) {
 // end_of_stream (no response body is forwarded), then our half-close.
 void Exchange::HandleComplete(const CompletionRecord& record) {
   if (state_ != State::kHeld) {
-    spdlog::debug("request_id={} completion record after the stream was released", id_);
+    LogEvent(spdlog::level::debug, "completion-record-dropped",
+             {{"request_id", id_}, {"why", "stream-released"}});
     return;
   }
   extproc::ProcessingRequest msg;
