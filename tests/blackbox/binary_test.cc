@@ -7,17 +7,18 @@
 #include <thread>
 
 #include "common/certificate.h"
+#include "dev_epp_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace {
 
+using testing_support::Headers;
 using testing_support::HttpClient;
 using testing_support::Process;
 using testing_support::RunCommand;
 using testing_support::TempDir;
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kBin = EPP_BRIDGE_BIN;
 
@@ -104,11 +105,9 @@ TEST(Flags, EnvironmentVariablesConfigure) {
 class Processes : public ::testing::Test {
  protected:
   void StartEpp(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{kBin,          "dev-epp",     "--listen",
-                                  "127.0.0.1:0", "--endpoints", "127.0.0.1:8001,127.0.0.1:8002"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    epp_ = std::make_unique<Process>(argv, dir_.File("epp.log"));
-    epp_port_ = epp_->WaitForPort();
+    auto epp = testing_support::StartDevEpp(kBin, dir_, "127.0.0.1:8001,127.0.0.1:8002", extra);
+    epp_ = std::move(epp.process);
+    epp_port_ = epp.port;
     ASSERT_GT(epp_port_, 0) << epp_->Log();
   }
   void StartBridge(std::vector<std::string> extra = {"--endpoint-picker-disable-tls"}) {
@@ -119,13 +118,7 @@ class Processes : public ::testing::Test {
     ASSERT_GT(bridge_port_, 0) << bridge_->Log();
     client_ = std::make_unique<HttpClient>(bridge_port_);
   }
-  Headers Epp(Headers extra = {}) {
-    Headers h{{"X-EPP-Host", "127.0.0.1"},
-              {"X-EPP-Port", std::to_string(epp_port_)},
-              {"Content-Type", "application/json"}};
-    h.insert(h.end(), extra.begin(), extra.end());
-    return h;
-  }
+  Headers Epp(Headers extra = {}) { return testing_support::EppHeaders(epp_port_, extra); }
   // Established TCP connections from anyone to the EPP's port.
   int ConnectionsToEpp() {
     auto r = RunCommand({"/usr/bin/ss", "-Htn", "state", "established", "dst",

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dev_epp_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -57,10 +58,9 @@ int Count(const std::string& text, const std::string& needle) {
 
 TEST(FdExhaustion, AcceptLoopsPauseAndLogLittleThenServeAgain) {
   TempDir dir;
-  Process epp({kBin, "dev-epp", "--listen", "127.0.0.1:0", "--endpoints", "127.0.0.1:8001"},
-              dir.File("epp.log"));
-  const int epp_port = epp.WaitForPort();
-  ASSERT_GT(epp_port, 0) << epp.Log();
+  auto epp = testing_support::StartDevEpp(kBin, dir, "127.0.0.1:8001");
+  const int epp_port = epp.port;
+  ASSERT_GT(epp_port, 0) << epp.process->Log();
   // 64 descriptors: enough to start, far fewer than the connections below.
   Process bridge({"/bin/sh", "-c",
                   "ulimit -n 64 && exec \"$0\" serve --listen 127.0.0.1:0 --admin-listen "
@@ -94,11 +94,7 @@ TEST(FdExhaustion, AcceptLoopsPauseAndLogLittleThenServeAgain) {
   testing_support::HttpResult r;
   for (int i = 0; i < 50 && r.status != 200; ++i) {
     HttpClient client(port, std::chrono::seconds(5));
-    r = client.Send("POST", "/",
-                    {{"X-EPP-Host", "127.0.0.1"},
-                     {"X-EPP-Port", std::to_string(epp_port)},
-                     {"Content-Type", "application/json"}},
-                    R"({"model":"demo"})");
+    r = client.Send("POST", "/", testing_support::EppHeaders(epp_port), R"({"model":"demo"})");
     if (r.status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(r.status, 200) << r.body << r.error << bridge.Log().substr(0, 2000);

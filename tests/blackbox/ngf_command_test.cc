@@ -5,16 +5,17 @@
 
 #include <memory>
 
+#include "dev_epp_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace {
 
+using testing_support::Headers;
 using testing_support::HttpClient;
 using testing_support::Process;
 using testing_support::TempDir;
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kBin = EPP_BRIDGE_BIN;
 const bool kAdminOnEphemeralPort = setenv("EPP_BRIDGE_ADMIN_LISTEN", "127.0.0.1:0", 1) == 0;
@@ -23,11 +24,9 @@ const std::string kChat = R"({"model":"demo","messages":[{"role":"user","content
 class EndpointPicker : public ::testing::Test {
  protected:
   void StartEpp(std::vector<std::string> extra) {
-    std::vector<std::string> argv{kBin,          "dev-epp",     "--listen",
-                                  "127.0.0.1:0", "--endpoints", "127.0.0.1:8001"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    epp_ = std::make_unique<Process>(argv, dir_.File("epp.log"));
-    epp_port_ = epp_->WaitForPort();
+    auto epp = testing_support::StartDevEpp(kBin, dir_, "127.0.0.1:8001", extra);
+    epp_ = std::move(epp.process);
+    epp_port_ = epp.port;
     ASSERT_GT(epp_port_, 0) << epp_->Log();
   }
   // NGF's command line, on a free port instead of NGF's fixed 54800.
@@ -42,11 +41,7 @@ class EndpointPicker : public ::testing::Test {
     client_ = std::make_unique<HttpClient>(port);
   }
   Headers Ngf(Headers extra = {}) {  // what NGF's epp.js sends
-    Headers h{{"X-EPP-Host", "127.0.0.1"},
-              {"X-EPP-Port", std::to_string(epp_port_)},
-              {"Content-Type", "application/json"}};
-    h.insert(h.end(), extra.begin(), extra.end());
-    return h;
+    return testing_support::EppHeaders(epp_port_, extra);
   }
   TempDir dir_;
   std::unique_ptr<Process> epp_, shim_;

@@ -7,33 +7,37 @@
 #include <sstream>
 #include <thread>
 
+#include "dev_epp_process.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
 namespace {
 
+using testing_support::Headers;
 using testing_support::HttpClient;
 using testing_support::Process;
 using testing_support::TempDir;
-using Headers = std::vector<std::pair<std::string, std::string>>;
 
 const std::string kBin = EPP_BRIDGE_BIN;
-const std::string kChat = R"({"model":"demo","messages":[{"role":"user","content":"SECRET-PROMPT"}]})";
+const std::string kChat =
+    R"({"model":"demo","messages":[{"role":"user","content":"SECRET-PROMPT"}]})";
 
 class Operations : public ::testing::Test {
  protected:
   void SetUp() override {
-    epp_ = std::make_unique<Process>(
-        std::vector<std::string>{kBin, "dev-epp", "--listen", "127.0.0.1:0", "--endpoints",
-                                 "127.0.0.1:8001,127.0.0.1:8002"},
-        dir_.File("epp.log"));
-    epp_port_ = epp_->WaitForPort();
-    ASSERT_GT(epp_port_, 0);
+    auto epp = testing_support::StartDevEpp(kBin, dir_, "127.0.0.1:8001,127.0.0.1:8002");
+    epp_ = std::move(epp.process);
+    epp_port_ = epp.port;
+    ASSERT_GT(epp_port_, 0) << epp_->Log();
   }
   void StartBridge(std::vector<std::string> extra) {
-    std::vector<std::string> argv{kBin, "serve", "--listen", "127.0.0.1:0",
-                                  "--admin-listen", "127.0.0.1:0",
+    std::vector<std::string> argv{kBin,
+                                  "serve",
+                                  "--listen",
+                                  "127.0.0.1:0",
+                                  "--admin-listen",
+                                  "127.0.0.1:0",
                                   "--endpoint-picker-disable-tls"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     bridge_ = std::make_unique<Process>(argv, dir_.File("bridge.log"));
@@ -83,9 +87,8 @@ TEST_F(Operations, MetricsMoveWithRealTraffic) {
   EXPECT_EQ(Sample(m.body, "epp_bridge_request_body_bytes_count"), 7);
   EXPECT_EQ(Sample(m.body, "epp_bridge_inflight_exchanges"), 0);
   std::string target = "127.0.0.1:" + std::to_string(epp_port_);
-  EXPECT_EQ(Sample(m.body, R"(epp_bridge_epp_channel_state{state="ready",target=")" + target +
-                               "\"}"),
-            1)
+  EXPECT_EQ(
+      Sample(m.body, R"(epp_bridge_epp_channel_state{state="ready",target=")" + target + "\"}"), 1)
       << m.body;
   EXPECT_NE(m.body.find("# TYPE epp_bridge_exchange_duration_seconds histogram"),
             std::string::npos);
@@ -119,15 +122,16 @@ TEST_F(Operations, ProbesAndReadinessWhileDraining) {
 TEST_F(Operations, JsonLogsCarryTheRequestFieldsAndNoBodies) {
   StartBridge({"--log-format", "json", "--log-level", "debug"});
   HttpClient c(port_);
-  ASSERT_EQ(c.Send("POST", "/",
-                   Epp({{"X-Request-Id", "json-1"},
-                        {"Authorization", "Bearer SECRET-TOKEN"},
-                        {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}),
-                   kChat)
-                .status,
-            200);
-  EXPECT_EQ(c.Send("POST", "/", Epp({{"X-Request-Id", "json-2"}, {"x-dev-epp-fault", "status=503"}}),
-                   kChat)
+  ASSERT_EQ(
+      c.Send("POST", "/",
+             Epp({{"X-Request-Id", "json-1"},
+                  {"Authorization", "Bearer SECRET-TOKEN"},
+                  {"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}}),
+             kChat)
+          .status,
+      200);
+  EXPECT_EQ(c.Send("POST", "/",
+                   Epp({{"X-Request-Id", "json-2"}, {"x-dev-epp-fault", "status=503"}}), kChat)
                 .status,
             503);
   auto line = bridge_->WaitForLog("\"request_id\":\"json-2\"", std::chrono::seconds(5));
