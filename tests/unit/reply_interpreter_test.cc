@@ -5,8 +5,12 @@
 #include <atomic>
 #include <thread>
 
+#include "scripted_stream.h"
+
 namespace eppb {
 namespace {
+
+using testing::BodyEcho;
 
 std::shared_ptr<const BridgeRequest> Request(std::string body) {
   auto r = std::make_shared<BridgeRequest>();
@@ -41,23 +45,12 @@ extproc::ProcessingResponse HeadersReply(const std::string& endpoint, bool metad
   return r;
 }
 
-extproc::ProcessingResponse BodyChunk(const std::string& data, bool eos) {
-  extproc::ProcessingResponse r;
-  auto* s = r.mutable_request_body()
-                ->mutable_response()
-                ->mutable_body_mutation()
-                ->mutable_streamed_response();
-  s->set_body(data);
-  s->set_end_of_stream(eos);
-  return r;
-}
-
 TEST(ReplyInterpreter, EchoedHeadersAndBodyGivePlainPick) {
   ReplyInterpreter in(Request("hello world"), 1 << 20);
   EXPECT_EQ(in.OnReply(HeadersReply("10.0.0.1:8000,10.0.0.2:8000")),
             ReplyInterpreter::Step::kNeedMore);
-  EXPECT_EQ(in.OnReply(BodyChunk("hello ", false)), ReplyInterpreter::Step::kNeedMore);
-  EXPECT_EQ(in.OnReply(BodyChunk("world", true)), ReplyInterpreter::Step::kDone);
+  EXPECT_EQ(in.OnReply(BodyEcho("hello ", false)), ReplyInterpreter::Step::kNeedMore);
+  EXPECT_EQ(in.OnReply(BodyEcho("world", true)), ReplyInterpreter::Step::kDone);
   auto a = in.TakeAnswer();
   EXPECT_EQ(a.outcome, Outcome::kPicked);
   ASSERT_EQ(a.endpoints.size(), 2u);
@@ -70,8 +63,8 @@ TEST(ReplyInterpreter, EchoedHeadersAndBodyGivePlainPick) {
 TEST(ReplyInterpreter, RewrittenBodyIsMutated) {
   ReplyInterpreter in(Request(R"({"model":"a"})"), 1 << 20);
   in.OnReply(HeadersReply("10.0.0.1:8000"));
-  in.OnReply(BodyChunk(R"({"model":)", false));
-  ASSERT_EQ(in.OnReply(BodyChunk(R"("b"})", true)), ReplyInterpreter::Step::kDone);
+  in.OnReply(BodyEcho(R"({"model":)", false));
+  ASSERT_EQ(in.OnReply(BodyEcho(R"("b"})", true)), ReplyInterpreter::Step::kDone);
   auto a = in.TakeAnswer();
   EXPECT_TRUE(a.body_mutated);
   EXPECT_EQ(a.body, R"({"model":"b"})");
@@ -172,7 +165,7 @@ TEST(ReplyInterpreter, ImmediateResponseWithInvalidStatusIsAViolation) {
 
 TEST(ReplyInterpreter, OutOfOrderRepliesAreViolations) {
   ReplyInterpreter body_first(Request("x"), 1 << 20);
-  body_first.OnReply(BodyChunk("x", true));
+  body_first.OnReply(BodyEcho("x", true));
   EXPECT_EQ(body_first.TakeAnswer().error_reason, "protocol-violation");
 
   ReplyInterpreter response_phase(Request("x"), 1 << 20);
@@ -194,8 +187,8 @@ TEST(ReplyInterpreter, OutOfOrderRepliesAreViolations) {
 TEST(ReplyInterpreter, StreamedBodyOverTheLimitFails) {
   ReplyInterpreter in(Request("x"), 8);
   in.OnReply(HeadersReply("10.0.0.1:1"));
-  in.OnReply(BodyChunk("0123456", false));
-  EXPECT_EQ(in.OnReply(BodyChunk("789", false)), ReplyInterpreter::Step::kDone);
+  in.OnReply(BodyEcho("0123456", false));
+  EXPECT_EQ(in.OnReply(BodyEcho("789", false)), ReplyInterpreter::Step::kDone);
   EXPECT_EQ(in.TakeAnswer().error_reason, "body-too-large");
 }
 
@@ -213,7 +206,7 @@ TEST(ReplyInterpreter, ContinueWithoutMutationKeepsTheBody) {
 TEST(ReplyInterpreter, TruncatedEchoIsAMutation) {
   ReplyInterpreter in(Request("abcdef"), 1 << 20);
   in.OnReply(HeadersReply("10.0.0.1:1"));
-  in.OnReply(BodyChunk("abc", true));
+  in.OnReply(BodyEcho("abc", true));
   auto a = in.TakeAnswer();
   EXPECT_TRUE(a.body_mutated);
   EXPECT_EQ(a.body, "abc");
@@ -231,7 +224,7 @@ TEST(ReplyInterpreter, DecisionOutsideTheSubsetHintIsAnError) {
   EndpointPolicy policy;
   ReplyInterpreter in(r, 1 << 20, &policy);
   in.OnReply(HeadersReply("10.0.0.3:8000"));
-  ASSERT_EQ(in.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  ASSERT_EQ(in.OnReply(BodyEcho("x", true)), ReplyInterpreter::Step::kDone);
   auto a = in.TakeAnswer();
   EXPECT_EQ(a.outcome, Outcome::kError);
   EXPECT_EQ(a.status, 502);
@@ -244,12 +237,12 @@ TEST(ReplyInterpreter, DecisionOutsideTheCidrAllowlistIsAnError) {
   ASSERT_TRUE(policy.AddCidr("10.0.0.0/8", &error));
   ReplyInterpreter ok(Request("x"), 1 << 20, &policy);
   ok.OnReply(HeadersReply("10.0.0.3:8000"));
-  ASSERT_EQ(ok.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  ASSERT_EQ(ok.OnReply(BodyEcho("x", true)), ReplyInterpreter::Step::kDone);
   EXPECT_EQ(ok.TakeAnswer().outcome, Outcome::kPicked);
 
   ReplyInterpreter bad(Request("x"), 1 << 20, &policy);
   bad.OnReply(HeadersReply("10.0.0.3:8000,169.254.169.254:80"));
-  ASSERT_EQ(bad.OnReply(BodyChunk("x", true)), ReplyInterpreter::Step::kDone);
+  ASSERT_EQ(bad.OnReply(BodyEcho("x", true)), ReplyInterpreter::Step::kDone);
   auto a = bad.TakeAnswer();
   EXPECT_EQ(a.outcome, Outcome::kError);
   EXPECT_EQ(a.error_reason, "endpoint-not-allowed");
@@ -404,7 +397,7 @@ TEST(ReplyInterpreterBounds, BodyReplyIsBoundedRelativeToTheRequest) {
     const std::string chunk(64 * 1024, 'z');
     for (size_t sent = 0; sent < bytes; sent += chunk.size()) {
       size_t n = std::min(chunk.size(), bytes - sent);
-      if (in.OnReply(BodyChunk(chunk.substr(0, n), sent + n == bytes)) ==
+      if (in.OnReply(BodyEcho(chunk.substr(0, n), sent + n == bytes)) ==
           ReplyInterpreter::Step::kDone) {
         break;
       }
@@ -440,7 +433,7 @@ TEST(ReplyInterpreterBounds, BodyBudgetIsSharedAndReturned) {
   {
     ReplyInterpreter first(Request(body), config);
     first.OnReply(HeadersReply("10.0.0.1:8000"));
-    ASSERT_EQ(first.OnReply(BodyChunk(rewrite, true)), ReplyInterpreter::Step::kDone);
+    ASSERT_EQ(first.OnReply(BodyEcho(rewrite, true)), ReplyInterpreter::Step::kDone);
     auto a = first.TakeAnswer();
     EXPECT_EQ(a.outcome, Outcome::kPicked);
     EXPECT_EQ(a.body, rewrite);
@@ -449,7 +442,7 @@ TEST(ReplyInterpreterBounds, BodyBudgetIsSharedAndReturned) {
     // While the first holds its share, a second rewrite does not fit.
     ReplyInterpreter second(Request(body), config);
     second.OnReply(HeadersReply("10.0.0.1:8000"));
-    ASSERT_EQ(second.OnReply(BodyChunk(rewrite, true)), ReplyInterpreter::Step::kDone);
+    ASSERT_EQ(second.OnReply(BodyEcho(rewrite, true)), ReplyInterpreter::Step::kDone);
     auto b = second.TakeAnswer();
     EXPECT_EQ(b.outcome, Outcome::kError);
     EXPECT_EQ(b.status, 503);
@@ -458,13 +451,13 @@ TEST(ReplyInterpreterBounds, BodyBudgetIsSharedAndReturned) {
     // An echoed body costs nothing.
     ReplyInterpreter echo(Request(body), config);
     echo.OnReply(HeadersReply("10.0.0.1:8000"));
-    ASSERT_EQ(echo.OnReply(BodyChunk(body, true)), ReplyInterpreter::Step::kDone);
+    ASSERT_EQ(echo.OnReply(BodyEcho(body, true)), ReplyInterpreter::Step::kDone);
     EXPECT_EQ(echo.TakeAnswer().outcome, Outcome::kPicked);
   }
   EXPECT_EQ(config.body_budget->used(), 0u);  // every reservation returned
   ReplyInterpreter third(Request(body), config);
   third.OnReply(HeadersReply("10.0.0.1:8000"));
-  ASSERT_EQ(third.OnReply(BodyChunk(rewrite, true)), ReplyInterpreter::Step::kDone);
+  ASSERT_EQ(third.OnReply(BodyEcho(rewrite, true)), ReplyInterpreter::Step::kDone);
   EXPECT_EQ(third.TakeAnswer().outcome, Outcome::kPicked);
 }
 
