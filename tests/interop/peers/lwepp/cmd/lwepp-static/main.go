@@ -37,6 +37,7 @@ import (
 
 	configPb "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extProcPb "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
@@ -187,7 +188,10 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve TLS with a self-signed certificate")
 	flag.Parse()
 
-	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
+	// JSON logs, unsampled: controller-runtime samples a production logger
+	// (100 lines of one message a second, then every 100th) unless V(2) is
+	// on, and the suite reads the response-phase lines back by request id.
+	ctrl.SetLogger(zap.New(zap.UseDevMode(false), zap.Level(zapcore.Level(-2))))
 
 	store, err := newStore(*endpoints)
 	if err != nil {
