@@ -47,7 +47,7 @@ echo
 echo "\`pass\`: asserted and passed. \`n/a\`: the scenario is about llm-d's EPP (or llm-d-router v0.9.0) only." \
     "\`limit\`: not run, a documented limit of the data plane (below). \`skip\`: part of it could not be checked (detail below)."
 echo
-echo "Run: $(date -u +%Y-%m-%d), $("$bin" --version 2>/dev/null | head -n 1), $(nginx -v 2>&1 | sed 's/^nginx version: //'), njs $(dpkg-query -W -f='${Version}' libnginx-mod-http-js 2>/dev/null || echo '?'); scenarios ${secs} s, peers built or taken from the cache in ${INTEROP_BUILD_SECONDS:-?} s (a first build with an empty Go cache takes roughly 20 minutes on 2 cores: about 5.5 for llm-d-router v0.9.0, 10 for the llm-d EPP v0.7.1 and the simulator, 5 for lwepp-static)."
+echo "Run: $(date -u +%Y-%m-%d), $("$bin" --version 2>/dev/null | head -n 1), $(nginx -v 2>&1 | sed 's/^nginx version: //'), njs $(dpkg-query -W -f='${Version}' libnginx-mod-http-js 2>/dev/null || echo '?'); scenarios ${secs} s, peers built or taken from the cache in ${INTEROP_BUILD_SECONDS:-?} s (a first build with an empty Go cache takes roughly 20 minutes on 2 cores: 5.5 to 7 for llm-d-router v0.9.0, about 10 for the llm-d EPP v0.7.1 and the simulator, 5 for lwepp-static)."
 echo
 echo "## Peers"
 echo
