@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Helpers for the interop tier: the real peers (llm-d EPP with kube-stub,
-# the GIE lightweight EPP, llm-d-inference-sim) on loopback, and the gateway
+# Helpers for the interop tier: the real peers (llm-d-router's EPP in
+# file-discovery mode, llm-d's EPP v0.7.1 with kube-stub, the GIE lightweight
+# EPP, llm-d-inference-sim, llm-d's P/D sidecar) on loopback, and the gateway
 # from tests/interop/gateway.conf.in. Builds on tests/e2e/lib.sh (processes,
 # free ports, NGINX prefixes, assertions); source it, then call e2e_init BIN.
 
@@ -13,6 +14,8 @@ SIM="$INTEROP_PEERS/llm-d-inference-sim"
 LLMD_EPP="$INTEROP_PEERS/epp"
 KUBE_STUB="$INTEROP_PEERS/kube-stub"
 LWEPP="$INTEROP_PEERS/lwepp-static"
+ROUTER_EPP="$INTEROP_PEERS/router-epp"
+PD_SIDECAR="$INTEROP_PEERS/pd-sidecar"
 
 # Pool A: three model server "pods" on their own loopback IPs, each a
 # simulator with three data-parallel ranks (ports P, P+1, P+2). Pool B: one
@@ -166,14 +169,17 @@ schedulingProfiles:
     weight: 2'
 
 # start_llmd_epp NAME VAR POOL TLS(true|false) CONFIG: the llm-d EPP following
-# InferencePool POOL (served by kube-stub); gRPC port in VAR.
+# InferencePool POOL (served by kube-stub); gRPC port in VAR. With
+# EPP_BIN=$ROUTER_EPP and a CONFIG with a file-discovery plugin, llm-d-router's
+# EPP reading its endpoints from a file instead (POOL only names the pool:
+# v0.9.0 requires --pool-name there too). Metrics port in EPP_METRICS_PORT[NAME].
 start_llmd_epp() {
     local name="$1" var="$2" pool="$3" tls="$4" config="$5" hp mp try p
     for ((try = 0; try < 3; try++)); do
         free_port p
         free_port hp
         free_port mp
-        spawn "epp-$name" "$LLMD_EPP" \
+        spawn "epp-$name" "${EPP_BIN:-$LLMD_EPP}" \
             --grpc-port "$p" --grpc-health-port "$hp" --metrics-port "$mp" \
             --pool-name "$pool" --pool-namespace default \
             --secure-serving="$tls" --metrics-endpoint-auth=false --enable-pprof=false \
@@ -182,12 +188,196 @@ start_llmd_epp() {
         if wait_port "$p" "$SPAWNED_PID"; then
             printf -v "$var" '%s' "$p"
             EPP_PIDS[$name]="$SPAWNED_PID"
+            EPP_METRICS_PORT[$name]="$mp"
             return 0
         fi
         kill -KILL "$SPAWNED_PID" 2>/dev/null || true
     done
     tail -n 30 "$E2E_TMP/epp-$name.log" >&2
     fail "llm-d EPP $name did not start"
+}
+
+# llm-d-router v0.9.0 in file-discovery mode: a file-discovery plugin reads
+# FILE (written by endpoints_file) in place of Kubernetes. router_config KIND
+# FILE prints the configuration:
+#   conformance  the GIE conformance plugins, as LLMD_CONFORMANCE_CONFIG
+#   default      the EPP's built-in default profile (pkg/epp/config/loader
+#                defaults.go: queue-scorer 2, kv-cache-utilization-scorer 2,
+#                prefix-cache-scorer 3, max-score picker added by the EPP, and
+#                the metrics data source it adds), spelled out because a
+#                configuration file replaces it
+#   flowcontrol  the default profile behind flow control (feature gate
+#                flowControl): the concurrency-detector saturates the pool at
+#                one request in flight per endpoint; a queued request waits
+#                at most 1 s (defaultRequestTTL) and at most one waits
+#                (maxRequests)
+#   pd           prefill/decode disaggregation as llm-d's sample for
+#                simulators (deploy/config/sim-pd-epp-config.yaml):
+#                prefill-filter / decode-filter by the llm-d.ai/role label,
+#                prefix-based-pd-decider, disagg-profile-handler
+router_config() {
+    local kind="$1" file="$2"
+    [[ "$kind" != flowcontrol ]] || printf 'featureGates:\n- flowControl\n'
+    cat <<EOF
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- name: endpoints
+  type: file-discovery
+  parameters:
+    path: $file
+EOF
+    case "$kind" in
+        conformance) cat <<'EOF'
+- type: header-based-testing-filter
+- type: destination-endpoint-served-verifier
+schedulingProfiles:
+- name: conformance-profile
+  plugins:
+  - pluginRef: header-based-testing-filter
+EOF
+            ;;
+        default) cat <<'EOF'
+- type: queue-scorer
+- type: kv-cache-utilization-scorer
+- type: prefix-cache-scorer
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+    weight: 2
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 2
+  - pluginRef: prefix-cache-scorer
+    weight: 3
+EOF
+            ;;
+        flowcontrol) cat <<'EOF'
+- type: concurrency-detector
+  parameters:
+    maxConcurrency: 1
+- type: queue-scorer
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: queue-scorer
+flowControl:
+  maxRequests: 1
+  defaultRequestTTL: 1s
+  saturationDetector:
+    pluginRef: concurrency-detector
+EOF
+            ;;
+        pd) cat <<'EOF'
+- type: approx-prefix-cache-producer
+  parameters:
+    blockSizeTokens: 16
+    autoTune: false
+    maxPrefixBlocksToMatch: 256
+    lruCapacityPerServer: 31250
+- type: prefix-cache-scorer
+- type: queue-scorer
+- type: prefill-filter
+- type: decode-filter
+- type: max-score-picker
+- type: prefix-based-pd-decider
+  parameters:
+    nonCachedTokens: 16
+- type: disagg-profile-handler
+  parameters:
+    deciders:
+      prefill: prefix-based-pd-decider
+schedulingProfiles:
+- name: prefill
+  plugins:
+  - pluginRef: prefill-filter
+  - pluginRef: max-score-picker
+  - pluginRef: prefix-cache-scorer
+    weight: 2
+  - pluginRef: queue-scorer
+    weight: 1
+- name: decode
+  plugins:
+  - pluginRef: decode-filter
+  - pluginRef: max-score-picker
+  - pluginRef: prefix-cache-scorer
+    weight: 2
+  - pluginRef: queue-scorer
+    weight: 1
+EOF
+            ;;
+        *) fail "router_config: unknown kind $kind" ;;
+    esac
+    cat <<'EOF'
+dataLayer:
+  discovery:
+    pluginRef: endpoints
+EOF
+}
+
+# endpoints_file FILE ENTRY...: the file-discovery endpoints file; an ENTRY is
+# ip:port or ip:port=ROLE (label llm-d.ai/role: ROLE).
+endpoints_file() {
+    local file="$1" e ep role
+    shift
+    {
+        echo "endpoints:"
+        for e in "$@"; do
+            ep="${e%%=*}" role=""
+            [[ "$e" == *=* ]] && role="${e#*=}"
+            echo "- name: ep-${ep//[.:]/-}"
+            echo "  address: \"${ep%:*}\""
+            echo "  port: \"${ep##*:}\""
+            [[ -z "$role" ]] || printf '  labels:\n    llm-d.ai/role: %s\n' "$role"
+        done
+    } >"$file"
+}
+
+# start_router_epp NAME VAR TLS KIND ENTRY...: llm-d-router's EPP over an
+# endpoints file of ENTRYs (endpoints_file) with router_config KIND.
+start_router_epp() {
+    local name="$1" var="$2" tls="$3" kind="$4" file="$E2E_TMP/endpoints-$1.yaml"
+    shift 4
+    endpoints_file "$file" "$@"
+    EPP_BIN="$ROUTER_EPP" start_llmd_epp "$name" "$var" "pool-$name" "$tls" \
+        "$(router_config "$kind" "$file")"
+}
+
+# Prefill/decode disaggregation as llm-d deploys it (docs/disaggregation.md
+# in llm-d-router): the decode "pod" is llm-d's pd-sidecar in front of a
+# simulator, each prefill "pod" a simulator. The EPP knows the decode pod by
+# the sidecar's address; the sidecar reaches its decoder at localhost.
+PD_DECODE_IP=127.0.0.6
+PD_PREFILL_IPS=(127.0.0.7 127.0.0.8)
+PD_PREFILL_ENDPOINTS=() # ip:port of each prefill simulator
+
+# start_pd: the P/D pool and its EPP (router_config pd), gRPC port in
+# EPP_PD_PORT, decode endpoint (the sidecar) in PD_DECODE_ENDPOINT.
+start_pd() {
+    local i ip
+    start_sim pd-decode "$PD_DECODE_IP" 1
+    PD_DECODE_SIM_PORT="${PORTS_OF_IP[$PD_DECODE_IP]}"
+    # --zap-log-level 4: the sidecar logs the prefill target it was given
+    # ("sending prefill request" ... "to") and a request it keeps local
+    # ("skip disaggregated prefill").
+    start_on_port pd-sidecar PD_SIDECAR_PORT "$PD_SIDECAR" --port @PORT@ \
+        --vllm-port "$PD_DECODE_SIM_PORT" --secure-proxy=false --zap-log-level 4
+    PD_DECODE_ENDPOINT="$PD_DECODE_IP:$PD_SIDECAR_PORT"
+    for i in "${!PD_PREFILL_IPS[@]}"; do
+        ip="${PD_PREFILL_IPS[$i]}"
+        start_sim "pd-prefill-$i" "$ip" 1
+        PD_PREFILL_ENDPOINTS+=("$ip:${PORTS_OF_IP[$ip]}")
+    done
+    start_router_epp pd EPP_PD_PORT "$EPP_TLS" pd "$PD_DECODE_ENDPOINT=decode" \
+        "${PD_PREFILL_ENDPOINTS[@]/%/=prefill}"
+    note "P/D pool: decode $PD_DECODE_ENDPOINT (sidecar -> localhost:$PD_DECODE_SIM_PORT), prefill ${PD_PREFILL_ENDPOINTS[*]}"
+}
+
+# epp_metric NAME SERIES-REGEX: the sum of the samples of EPP NAME's metrics
+# whose name and labels match SERIES-REGEX (0 when there are none).
+epp_metric() {
+    { "${CURL[@]}" "http://127.0.0.1:${EPP_METRICS_PORT[$1]}/metrics" 2>/dev/null || true; } \
+        | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $2} END {printf "%d", s}'
 }
 
 # start_lwepp NAME VAR TLS(true|false) ENDPOINT...: the lightweight EPP over
@@ -201,6 +391,7 @@ start_lwepp() {
     EPP_PIDS[$name]="$SPAWNED_PID"
 }
 declare -A EPP_PIDS=()
+declare -A EPP_METRICS_PORT=()
 # The conformance EPP logs its response-phase answers with the request id
 # (trace level), which GatewayDestinationEndpointServedEppReport reads
 # (lwepp-static logs them at any level).
@@ -251,6 +442,14 @@ start_interop_bridge() {
     BRIDGE_PID="$SPAWNED_PID"
 }
 
+# subset_rank_hint: the subset hint of subset-rank.local: the first rank
+# (ip:port) of pool A's second pod.
+subset_rank_hint() {
+    local ip="${POOL_A_IPS[1]}" ports
+    read -r -a ports <<<"${PORTS_OF_IP[$ip]}"
+    echo "$ip:${ports[0]}"
+}
+
 # start_interop_gateway: NGINX from tests/interop/gateway.conf.in (GW_PORT).
 start_interop_gateway() {
     local other=() e
@@ -258,6 +457,7 @@ start_interop_gateway() {
     start_gateway "$INTEROP_DIR/gateway.conf.in" "BRIDGE_ADDR=127.0.0.1:$BRIDGE_PORT" \
         "EPP_CONF_PORT=$EPP_CONF_PORT" "EPP_SCHED_PORT=$EPP_SCHED_PORT" "EPP_B_PORT=$EPP_B_PORT" \
         "DEAD_PORT=$DEAD_PORT" "NO_SUCH_ENDPOINT=$NO_SUCH_IP" \
+        "EPP_PD_PORT=${EPP_PD_PORT:-$DEAD_PORT}" "EPP_FC_PORT=${EPP_FC_PORT:-$DEAD_PORT}" "SUBSET_RANK=$(subset_rank_hint)" \
         "POOL_A_SERVERS=$(servers_of "${POOL_A_ENDPOINTS[@]}")" \
         "POOL_A_OTHER_SERVERS=$(servers_of "${other[@]}")" \
         "POOL_B_SERVERS=$(servers_of "${POOL_B_ENDPOINTS[@]}")"

@@ -15,7 +15,7 @@ repo="$(cd "$here/../.." && pwd)"
 [[ $# -ge 1 && -x "$1" ]] || { echo "usage: $0 /path/to/epp-bridge [variant [scenario]]" >&2; exit 2; }
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 vfilter="${2:-}" sfilter="${3:-}"
-VARIANTS=(llm-d-plaintext llm-d-tls lwepp)
+VARIANTS=(llm-d-v0.9-plaintext llm-d-v0.9-tls llm-d-v0.7-kube lwepp)
 
 if [[ -z "${INTEROP_IN_NETNS:-}" ]]; then
     command -v nginx >/dev/null || { echo "nginx not found (tests/interop/install-deps.sh)" >&2; exit 2; }

@@ -22,15 +22,29 @@ SCENARIOS=(
     BodyEchoAndRewrite
     RequestIdKept
     LargePrompt
+    DataParallelismSubsetHint
+    RunningRequests
+    PrefixAffinity
+    PrefillDecode
+    FlowControlRefusals
+    ReadmeBridgeExample
     EppUnAvailableFailOpen # last: it stops the conformance EPP
 )
 
 SEL=test-epp-endpoint-selection
 
 llmd_only() {
-    if [[ "$EPP_KIND" != llmd ]]; then
+    if [[ "$EPP_KIND" != llmd && "$EPP_KIND" != router ]]; then
         echo "STATUS: n/a"
         echo "DETAIL: llm-d EPP behaviour"
+        exit 0
+    fi
+}
+
+router_only() {
+    if [[ "$EPP_KIND" != router ]]; then
+        echo "STATUS: n/a"
+        echo "DETAIL: llm-d-router v0.9.0 (file discovery) only"
         exit 0
     fi
 }
@@ -391,6 +405,283 @@ scenario_LargePrompt() {
         note "$mib MiB ($(stat -c %s "$f") bytes): $tokens prompt tokens at $pod"
     done
     echo "DETAIL: 1 MiB and 3 MiB prompts routed; the model server counted every token"
+}
+
+# The subset hint names one rank (ip:port) of a data-parallel pod; the EPP
+# matches hints by IP, so its own filter may pick another rank of that IP
+# (here: the conformance filter selects the pod's second rank). The request
+# must succeed from the rank the EPP picked; a selection outside the hinted
+# IP reaches no model server.
+scenario_DataParallelismSubsetHint() {
+    local ip="${POOL_A_IPS[1]}" other="${POOL_A_IPS[0]}" ports hint out code pod
+    read -r -a ports <<<"${PORTS_OF_IP[$ip]}"
+    hint="$(subset_rank_hint)"
+    out="$(send 10 5 subset-rank.local /v1/completions -H "$SEL: $ip:${ports[1]}")"
+    check_served "$out" "$ip:${ports[1]}"
+    out="$(send 20 5 subset-rank.local /v1/completions -H "$SEL: $ip")"
+    check_served "$out" "$ip"
+    local any
+    any="$(distinct_served "$out")"
+    out="$(send 3 3 subset-rank.local /v1/completions -H "$SEL: $other")"
+    while read -r code _ pod _; do
+        [[ "$code" != 200 ]] || fail "a selection outside the hinted IP was served"
+        assert_eq - "$pod" "no model server answered"
+    done <<<"$out"
+    echo "DETAIL: hint $hint: 10/10 served by the other rank $ip:${ports[1]} the EPP picked; IP-only selection served by ${any% } (all of the hinted IP); a selection outside the hint answered ${out%% *} with no model server reached"
+}
+
+# llm-d: the EPP counts a request as running from its pick until the end of
+# its ext_proc stream, which the bridge holds until NGINX reports the
+# response complete. With N streamed answers in flight through NGINX (the
+# simulators slowed down for the scenario through their /admin/config), the
+# EPP's own gauge shows N, and 0 once they are done.
+scenario_RunningRequests() {
+    llmd_only
+    local n=4 metric i got=0 peak=0 pids=() ep f
+    if [[ "$EPP_KIND" == router ]]; then metric='^llm_d_epp_request_running'
+    else metric='^inference_objective_running_requests'; fi
+    sims_latency() {  # sims_latency DURATION: every pool A simulator's inter-token latency
+        local ep
+        for ep in "${POOL_A_ENDPOINTS[@]}"; do
+            "${CURL[@]}" -o /dev/null -f "http://$ep/admin/config" -H 'content-type: application/json' \
+                -d "{\"inter-token-latency\":\"$1\"}" || return 1
+        done
+    }
+    trap 'sims_latency 0s >/dev/null 2>&1 || true' EXIT
+    sims_latency 250ms || fail "could not slow the simulators down (POST /admin/config)"
+    got="$(epp_metric sched "$metric")"
+    assert_eq 0 "$got" "running requests before the scenario ($metric)"
+    for ((i = 0; i < n; i++)); do
+        f="$E2E_TMP/running-$i.out"
+        "${CURL[@]}" -N -o "$f" -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/completions" \
+            -H 'Host: sched.local' -H 'content-type: application/json' \
+            -d "{\"model\":\"demo\",\"stream\":true,\"max_tokens\":16,\"prompt\":\"stream $i: one two three four five six seven eight nine ten eleven twelve thirteen fourteen\"}" \
+            >"$f.code" &
+        pids+=($!)
+    done
+    for ((i = 0; i < 40; i++)); do
+        got="$(epp_metric sched "$metric")"
+        ((got > peak)) && peak="$got"
+        ((got >= n)) && break
+        sleep 0.1
+    done
+    local during="$got" done_all=1
+    for i in "${!pids[@]}"; do
+        kill -0 "${pids[$i]}" 2>/dev/null || done_all=0
+    done
+    ((done_all)) || fail "a stream ended before the count was read (the simulators were not slow enough)"
+    assert_eq "$n" "$during" "the EPP's running requests ($metric) with $n streams in flight"
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || fail "stream $i: curl failed"; done
+    for ((i = 0; i < n; i++)); do
+        assert_eq 200 "$(cat "$E2E_TMP/running-$i.out.code")" "stream $i status"
+        grep -q 'data: \[DONE\]' "$E2E_TMP/running-$i.out" || fail "stream $i: no [DONE]"
+    done
+    for ((i = 0; i < 50; i++)); do
+        got="$(epp_metric sched "$metric")"
+        ((got == 0)) && break
+        sleep 0.1
+    done
+    assert_eq 0 "$got" "the EPP's running requests after the streams completed"
+    echo "DETAIL: $n streamed completions in flight through NGINX: ${metric#^} = $during; 0 once all $n had ended with [DONE]"
+}
+
+# llm-d: requests sharing a long prompt prefix are sent to one endpoint by
+# the prefix-cache scorer, which needs the request body the bridge passes to
+# the EPP; requests with distinct prefixes spread over several.
+scenario_PrefixAffinity() {
+    llmd_only
+    local prefix="" i out served=() distinct tag="affinity-$$-$RANDOM"
+    for ((i = 0; i < 60; i++)); do prefix+="$tag word$i alpha beta gamma delta "; done
+    for ((i = 0; i < 8; i++)); do
+        out="$(send 1 1 sched.local /v1/completions \
+            -d "{\"model\":\"demo\",\"max_tokens\":2,\"prompt\":\"$prefix question $i\"}")"
+        check_served "$out" "${POOL_A_IPS[@]}"
+        served+=("$(awk '{print $2}' <<<"$out")")
+    done
+    distinct="$(printf '%s\n' "${served[@]}" | sort -u)"
+    [[ "$(wc -l <<<"$distinct")" -eq 1 ]] \
+        || fail "8 requests with one ${#prefix}-byte prefix went to several endpoints: $(tr '\n' ' ' <<<"$distinct")"
+    local spread=()
+    for ((i = 0; i < 8; i++)); do
+        out="$(send 1 1 sched.local /v1/completions \
+            -d "{\"model\":\"demo\",\"max_tokens\":2,\"prompt\":\"$i$RANDOM $tag distinct prefix $prefix\"}")"
+        check_served "$out" "${POOL_A_IPS[@]}"
+        spread+=("$(awk '{print $2}' <<<"$out")")
+    done
+    local nspread
+    nspread="$(printf '%s\n' "${spread[@]}" | sort -u | wc -l)"
+    ((nspread > 1)) || fail "8 requests with distinct prefixes all went to ${spread[0]}: the picker does not look at the prefix"
+    echo "DETAIL: 8 requests sharing a ${#prefix}-byte prefix all served by $distinct; 8 with distinct prefixes spread over $nspread endpoints"
+}
+
+# metric_sum URL SERIES-REGEX: the sum of the samples at URL (a Prometheus
+# page) whose name and labels match SERIES-REGEX.
+metric_sum() {
+    { "${CURL[@]}" "$1" 2>/dev/null || true; } \
+        | awk -v re="$2" '$0 !~ /^#/ && $1 ~ re {s += $2} END {printf "%d", s}'
+}
+
+# llm-d-router: prefill/decode disaggregation through NGINX. The EPP (P/D
+# profile handler, prefix-based decider) picks the decode pod and names a
+# prefill pod in x-prefiller-host-port; NGINX passes that header (its slot in
+# deploy/nginx) to llm-d's sidecar in front of the decode simulator, which
+# sends the prefill there and then decodes locally. A short prompt stays on
+# the decode pod with no such header.
+scenario_PrefillDecode() {
+    router_only
+    local log="$E2E_TMP/pd-sidecar.log" from to ep code served pod rid before=() after=() i
+    local b_req b_max a_req a_max
+    local words="" tag="pd-$$-$RANDOM"
+    for ((i = 0; i < 80; i++)); do words+="$tag token$i "; done
+    pd_request() {  # pd_request PROMPT RID -> "code served pod"
+        "${CURL[@]}" -o "$E2E_TMP/pd.out" \
+            -w '%{http_code} %header{x-gateway-destination-endpoint-served} %header{x-inference-pod}' \
+            "http://127.0.0.1:$GW_PORT/v1/completions" -H 'Host: pd.local' \
+            -H 'content-type: application/json' -H "X-Request-Id: $2" \
+            -H "x-prefiller-host-port: $NO_SUCH_IP:1" \
+            -d "{\"model\":\"demo\",\"max_tokens\":4,\"prompt\":\"$1\"}"
+    }
+    prefill_counts() {  # per prefill endpoint: "completed-requests sum-of-their-max_tokens"
+        local ep
+        for ep in "${PD_PREFILL_ENDPOINTS[@]}"; do
+            echo "$(metric_sum "http://$ep/metrics" '^vllm:request_success_total') $(metric_sum "http://$ep/metrics" '^vllm:request_params_max_tokens_sum')"
+        done
+    }
+    # Long prompt: disaggregated.
+    mapfile -t before < <(prefill_counts)
+    from="$(wc -l <"$log")"
+    rid="$tag-long"
+    read -r code served pod <<<"$(pd_request "$words" "$rid")"
+    assert_eq 200 "$code" "long prompt: status ($(head -c 200 "$E2E_TMP/pd.out"))"
+    assert_eq "$PD_DECODE_ENDPOINT" "$served" "long prompt: served by the decode endpoint (the sidecar)"
+    assert_eq pd-decode "$pod" "long prompt: answered by the decode simulator"
+    to="$(tail -n +"$((from + 1))" "$log" | grep '"sending prefill request"' \
+        | sed -n 's/.*"to":"\([^"]*\)".*/\1/p' | tail -n 1)"
+    [[ -n "$to" ]] || fail "long prompt: the sidecar sent no prefill (no x-prefiller-host-port reached it); its log: $(tail -n +"$((from + 1))" "$log" | tail -n 3)"
+    tail -n +"$((from + 1))" "$log" | grep -q "missing 'kv_transfer_params'" \
+        && fail "long prompt: the prefill answer carried no kv_transfer_params for the decode step"
+    [[ " ${PD_PREFILL_ENDPOINTS[*]} " == *" $to "* ]] \
+        || fail "long prompt: the sidecar's prefill target $to is not a prefill endpoint (${PD_PREFILL_ENDPOINTS[*]}); a client's header must not pass"
+    mapfile -t after < <(prefill_counts)
+    local served_by=""
+    for i in "${!PD_PREFILL_ENDPOINTS[@]}"; do
+        ep="${PD_PREFILL_ENDPOINTS[$i]}"
+        if [[ "$ep" == "$to" ]]; then
+            read -r b_req b_max <<<"${before[$i]}"
+            read -r a_req a_max <<<"${after[$i]}"
+            assert_eq $((b_req + 1)) "$a_req" "requests completed by the named prefill endpoint $ep"
+            assert_eq $((b_max + 1)) "$a_max" "max_tokens of that request (a prefill asks for 1 token)"
+            served_by="$ep"
+        else
+            assert_eq "${before[$i]}" "${after[$i]}" "requests completed by the other prefill endpoint $ep"
+        fi
+    done
+    # Short prompt: kept on the decode pod, no header.
+    mapfile -t before < <(prefill_counts)
+    from="$(wc -l <"$log")"
+    read -r code served pod <<<"$(pd_request "hi" "$tag-short")"
+    assert_eq 200 "$code" "short prompt: status"
+    assert_eq "$PD_DECODE_ENDPOINT" "$served" "short prompt: served by the decode endpoint"
+    assert_eq pd-decode "$pod" "short prompt: answered by the decode simulator"
+    local since
+    since="$(tail -n +"$((from + 1))" "$log")"
+    grep -q '"sending prefill request"' <<<"$since" && fail "short prompt: the sidecar sent a prefill"
+    grep -q '"skip disaggregated prefill"' <<<"$since" \
+        || fail "short prompt: the sidecar did not log that it kept the request local"
+    mapfile -t after < <(prefill_counts)
+    assert_eq "${before[*]}" "${after[*]}" "short prompt: prefill endpoints' completed requests"
+    echo "DETAIL: long prompt ($(wc -w <<<"$words") words): served by decode $PD_DECODE_ENDPOINT (pd-decode); the sidecar got x-prefiller-host-port $to and sent the prefill there; $served_by completed one request of max_tokens 1 (vllm:request_success_total, vllm:request_params_max_tokens), the other prefill endpoint none; a client's own x-prefiller-host-port was dropped. Short prompt: decode only, no header, no prefill"
+}
+
+# llm-d-router: flow control's refusals reach the client. Behind the
+# flowcontrol configuration (router_config) pool B holds one request in
+# flight; while a slow stream holds it, one more request waits in the queue
+# and is evicted after its 1 s TTL (503), and one beyond the queue's
+# capacity is rejected at once (429). Once the stream is done, requests
+# pass again: the EPP's in-flight count fell back as the bridge ended the
+# stream.
+scenario_FlowControlRefusals() {
+    router_only
+    local ep="${POOL_B_ENDPOINTS[0]}" f="$E2E_TMP/fc-stream.out" pid qpid i got out t0 code reason pod waited
+    sim_latency() { "${CURL[@]}" -o /dev/null -f "http://$ep/admin/config" \
+        -H 'content-type: application/json' -d "{\"inter-token-latency\":\"$1\"}"; }
+    fc_request() {  # fc_request OUT: "status dropped-reason pod" into OUT
+        "${CURL[@]}" -o /dev/null \
+            -w '%{http_code} %header{x-llm-d-request-dropped-reason} %header{x-inference-pod}\n' \
+            "http://127.0.0.1:$GW_PORT/v1/completions" -H 'Host: flow-control.local' \
+            -H 'content-type: application/json' -d '{"model":"demo","prompt":"queued","max_tokens":2}' >"$1"
+    }
+    trap 'sim_latency 0s >/dev/null 2>&1 || true' EXIT
+    sim_latency 250ms || fail "could not slow the simulator down (POST /admin/config)"
+    "${CURL[@]}" -N -o "$f" -w '%{http_code}' "http://127.0.0.1:$GW_PORT/v1/completions" \
+        -H 'Host: flow-control.local' -H 'content-type: application/json' \
+        -d '{"model":"demo","stream":true,"max_tokens":16,"prompt":"hold the only slot: one two three four five six seven eight nine ten eleven twelve"}' \
+        >"$f.code" &
+    pid=$!
+    for ((i = 0; i < 30; i++)); do
+        got="$(epp_metric fc '^llm_d_epp_request_running')"
+        ((got >= 1)) && break
+        sleep 0.1
+    done
+    assert_eq 1 "$got" "requests running at the flow-control EPP (the stream holding the slot)"
+    # The first request waits in the queue; the next finds the queue full.
+    t0="$(date +%s%N)"
+    fc_request "$E2E_TMP/fc-queued" &
+    qpid=$!
+    for ((i = 0; i < 16; i++)); do  # until it is in the queue (its TTL is 1 s)
+        sleep 0.05
+        (($(epp_metric fc '^llm_d_epp_flow_control_queue_size') >= 1)) && break
+    done
+    note "queue size $(epp_metric fc '^llm_d_epp_flow_control_queue_size') after $((i * 50 + 50)) ms"
+    fc_request "$E2E_TMP/fc-rejected"
+    read -r code reason pod <"$E2E_TMP/fc-rejected"
+    assert_eq 429 "$code" "status beyond the queue's capacity"
+    assert_eq rejected-saturated "$reason" "x-llm-d-request-dropped-reason of the 429"
+    [[ -z "$pod" ]] || fail "the 429 was answered by model server $pod"
+    local rejected="$code $reason"
+    wait "$qpid"
+    waited=$((($(date +%s%N) - t0) / 1000000))
+    read -r code reason pod <"$E2E_TMP/fc-queued"
+    assert_eq 503 "$code" "status of the request that waited in the queue"
+    [[ -n "$reason" ]] || fail "the 503 carries no x-llm-d-request-dropped-reason"
+    [[ -z "$pod" ]] || fail "the 503 was answered by model server $pod"
+    ((waited >= 900)) || fail "the queued request was refused after $waited ms, before its 1 s TTL"
+    kill -0 "$pid" 2>/dev/null || fail "the stream holding the slot ended before the refusals were checked"
+    wait "$pid" || fail "the stream holding the slot: curl failed"
+    assert_eq 200 "$(cat "$f.code")" "status of the stream holding the slot"
+    for ((i = 0; i < 30; i++)); do
+        got="$(epp_metric fc '^llm_d_epp_request_running')"
+        ((got == 0)) && break
+        sleep 0.1
+    done
+    sim_latency 0s || true
+    out="$(send 3 1 flow-control.local /v1/completions)"
+    check_served "$out" "$ep"
+    echo "DETAIL: one stream in flight saturates the pool (concurrency-detector, 1 per endpoint): the next request waited in the queue and got 503 ($reason) after $waited ms (TTL 1 s), one beyond the queue's capacity 429 (${rejected#* }) at once, no model server reached; after the stream, 3/3 served again"
+}
+
+# The README's bridge example (the first `curl` to the bridge itself), run
+# as written against this variant's production EPP: it answers 200 with a
+# pick. Without X-EPP-Path llm-d would read the chat body as a completion.
+scenario_ReadmeBridgeExample() {
+    local cmd out
+    cmd="$(awk '/^curl -si http:\/\/127\.0\.0\.1:54800\// {on = 1} on {print} on && !/\\$/ {exit}' \
+        "$INTEROP_DIR/../../README.md")"
+    [[ -n "$cmd" ]] || fail "no 'curl -si http://127.0.0.1:54800/' example in README.md"
+    cmd="${cmd//127.0.0.1:54800/127.0.0.1:$BRIDGE_PORT}"
+    cmd="${cmd//X-EPP-Port: 9002/X-EPP-Port: $EPP_SCHED_PORT}"
+    [[ "$cmd" == *"$EPP_SCHED_PORT"* ]] || fail "the README example names no X-EPP-Port 9002: $cmd"
+    out="$(eval "$cmd" | tr -d '\r')" || fail "curl failed: $cmd"
+    assert_contains "$out" "HTTP/1.1 200" "the README example's status"
+    assert_contains "$out" "X-EPP-Outcome: picked" "the README example's outcome"
+    local ep
+    ep="$(sed -n 's/^X-Gateway-Destination-Endpoint: //p' <<<"$out")"
+    [[ " ${POOL_A_ENDPOINTS[*]} " == *" $ep "* ]] || fail "picked '$ep', not in pool A"
+    local bare
+    bare="$("${CURL[@]}" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BRIDGE_PORT/" \
+        -H 'X-EPP-Host: 127.0.0.1' -H "X-EPP-Port: $EPP_SCHED_PORT" -H 'content-type: application/json' \
+        -d '{"model":"demo","messages":[{"role":"user","content":"hi"}]}')"
+    echo "DETAIL: README example: 200 picked $ep; the same request without X-EPP-Path answers $bare"
 }
 
 # GIE EppUnAvailableFailOpen: with the EPP down, a FailOpen pool still

@@ -4,7 +4,8 @@
 # appends one line per scenario to RESULTS:
 #   VARIANT|SCENARIO|pass|fail|skip|n/a|limit|DETAIL
 #   tests/interop/suite.sh VARIANT BIN RESULTS [SCENARIO-FILTER]
-# VARIANT: llm-d-plaintext, llm-d-tls, lwepp.
+# VARIANT: llm-d-v0.9-plaintext, llm-d-v0.9-tls (llm-d-router v0.9.0, file
+# discovery), llm-d-v0.7-kube (v0.7.1 over kube-stub), lwepp.
 set -euo pipefail
 VARIANT="${1:-}"
 RESULTS="${3:-}"
@@ -18,8 +19,9 @@ e2e_init "$2"
 source "$INTEROP_DIR/scenarios.sh"
 
 case "$VARIANT" in
-    llm-d-plaintext) EPP_KIND=llmd EPP_TLS=false ;;
-    llm-d-tls) EPP_KIND=llmd EPP_TLS=true ;;
+    llm-d-v0.9-plaintext) EPP_KIND=router EPP_TLS=false ;;
+    llm-d-v0.9-tls) EPP_KIND=router EPP_TLS=true ;;
+    llm-d-v0.7-kube) EPP_KIND=llmd EPP_TLS=false ;;
     lwepp) EPP_KIND=lwepp EPP_TLS=false ;;
     *) fail "unknown variant $VARIANT" ;;
 esac
@@ -29,7 +31,22 @@ start=$SECONDS
 start_pools
 free_port DEAD_PORT
 all_a_ips="$(IFS=,; echo "${POOL_A_IPS[*]}")"
-if [[ "$EPP_KIND" == llmd ]]; then
+EPP_PD_PORT="$DEAD_PORT" EPP_FC_PORT="$DEAD_PORT"  # llm-d-router's only
+if [[ "$EPP_KIND" == router ]]; then
+    # File discovery: each EPP reads its pool's endpoints from a file; the
+    # conformance configuration and the EPP's default profile over pool A,
+    # pool B with its own EPP, and the P/D pool (start_pd).
+    start_router_epp conf EPP_CONF_PORT "$EPP_TLS" conformance "${POOL_A_ENDPOINTS[@]}"
+    start_router_epp sched EPP_SCHED_PORT "$EPP_TLS" default "${POOL_A_ENDPOINTS[@]}"
+    start_router_epp b EPP_B_PORT "$EPP_TLS" default "${POOL_B_ENDPOINTS[@]}"
+    start_router_epp fc EPP_FC_PORT "$EPP_TLS" flowcontrol "${POOL_B_ENDPOINTS[@]}"
+    start_pd
+    wait_epp_ready "$EPP_CONF_PORT" "test-epp-endpoint-selection: $all_a_ips"
+    wait_epp_ready "$EPP_SCHED_PORT"
+    wait_epp_ready "$EPP_B_PORT"
+    wait_epp_ready "$EPP_PD_PORT"
+    wait_epp_ready "$EPP_FC_PORT"
+elif [[ "$EPP_KIND" == llmd ]]; then
     start_kube_stub
     # The conformance configuration (test-epp-endpoint-selection) and the
     # production one (llm-d's sample scheduling profile), both over pool A;
@@ -49,7 +66,7 @@ else
 fi
 start_interop_bridge
 start_interop_gateway
-note "peers up in $((SECONDS - start)) s (EPP conf :$EPP_CONF_PORT sched :$EPP_SCHED_PORT B :$EPP_B_PORT, bridge :$BRIDGE_PORT, gateway :$GW_PORT)"
+note "peers up in $((SECONDS - start)) s (EPP conf :$EPP_CONF_PORT sched :$EPP_SCHED_PORT B :$EPP_B_PORT P/D :$EPP_PD_PORT flow control :$EPP_FC_PORT, bridge :$BRIDGE_PORT, gateway :$GW_PORT)"
 
 # run_scenario NAME: scenario_NAME in a subshell; records the outcome. A
 # scenario may print "DETAIL: text" and "STATUS: skip|n/a|limit" lines. Each
