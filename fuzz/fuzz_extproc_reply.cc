@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 #include "common/endpoint_policy.h"
 #include "common/header_rules.h"
 #include "extproc/reply_interpreter.h"

@@ -17,11 +17,11 @@
 #include <optional>
 #include <string>
 
-#include "bridge/bridge_answer.h"
-#include "bridge/bridge_request.h"
-#include "bridge/exchange_config.h"
-#include "bridge/held_stream.h"
-#include "bridge/held_stream_table.h"
+#include "common/bridge_answer.h"
+#include "common/bridge_request.h"
+#include "common/exchange_config.h"
+#include "complete/held_stream.h"
+#include "complete/held_stream_table.h"
 #include "extproc/ext_proc_stream.h"
 #include "extproc/reply_interpreter.h"
 

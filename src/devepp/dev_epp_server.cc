@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/certificate.h"
+#include "devepp/certificate.h"
 #include "common/defaults.h"
 #include "common/happens_before.h"
 

@@ -2,7 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 
 namespace eppb {
 

@@ -3,8 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "config/accept_backoff.h"
-#include "config/listen_socket.h"
+#include "net/accept_backoff.h"
+#include "net/listen_socket.h"
 #include "http/session.h"
 #include "observe/entry_guard.h"
 

@@ -4,8 +4,8 @@
 
 #include <atomic>
 
-#include "bridge/exchange_config.h"
-#include "bridge/held_stream_table.h"
+#include "common/exchange_config.h"
+#include "complete/held_stream_table.h"
 #include "extproc/ext_proc_stream.h"
 #include "http/http_limits.h"
 #include "http/request_translator.h"

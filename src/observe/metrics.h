@@ -16,8 +16,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "bridge/bridge_answer.h"
-#include "bridge/epp_body_budget.h"
+#include "common/bridge_answer.h"
+#include "common/epp_body_budget.h"
 
 namespace eppb {
 

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "common/endpoint.h"
-#include "config/flags.h"
+#include "cli/flags.h"
 #include "render/manifest_reader.h"
 #include "render/renderer.h"
 

@@ -5,9 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "config/group_id.h"
-#include "config/listen_address.h"
-#include "config/tls_flags.h"
+#include "cli/group_id.h"
+#include "cli/listen_address.h"
+#include "cli/tls_flags.h"
 #include "observe/entry_guard.h"
 #include "observe/metrics.h"
 

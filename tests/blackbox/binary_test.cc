@@ -6,7 +6,7 @@
 #include <regex>
 #include <thread>
 
-#include "common/certificate.h"
+#include "devepp/certificate.h"
 #include "dev_epp_process.h"
 #include "support/http_client.h"
 #include "support/process.h"

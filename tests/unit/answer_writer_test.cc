@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 
 namespace eppb {
 namespace {

@@ -1,5 +1,5 @@
 // The held-stream table on its strand (here: an executor the test runs).
-#include "bridge/held_stream_table.h"
+#include "complete/held_stream_table.h"
 
 #include <gtest/gtest.h>
 

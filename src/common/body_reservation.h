@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "bridge/epp_body_budget.h"
+#include "common/epp_body_budget.h"
 
 namespace eppb {
 

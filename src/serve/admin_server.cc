@@ -1,12 +1,12 @@
-#include "observe/admin_server.h"
+#include "serve/admin_server.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "config/accept_backoff.h"
-#include "config/listen_socket.h"
+#include "net/accept_backoff.h"
+#include "net/listen_socket.h"
 #include "observe/entry_guard.h"
 #include "observe/metrics.h"
 

@@ -1,4 +1,4 @@
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 
 namespace eppb {
 namespace {

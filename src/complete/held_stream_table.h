@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "bridge/held_stream.h"
+#include "complete/held_stream.h"
 
 namespace eppb {
 

@@ -1,4 +1,4 @@
-#include "bridge/bridge_answer.h"
+#include "common/bridge_answer.h"
 
 namespace eppb {
 

@@ -1,6 +1,6 @@
-#include "config/tls_flags.h"
+#include "cli/tls_flags.h"
 
-#include "config/flags.h"
+#include "cli/flags.h"
 
 namespace eppb {
 

@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "bridge/answer_bounds.h"
-#include "bridge/epp_body_budget.h"
+#include "common/answer_bounds.h"
+#include "common/epp_body_budget.h"
 #include "common/defaults.h"
 #include "common/endpoint_policy.h"
 

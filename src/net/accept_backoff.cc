@@ -1,4 +1,4 @@
-#include "config/accept_backoff.h"
+#include "net/accept_backoff.h"
 
 #include <cerrno>
 

@@ -3,7 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "config/tls_config.h"
+#include "common/tls_config.h"
 
 namespace eppb {
 

@@ -1,4 +1,4 @@
-#include "config/listen_address.h"
+#include "cli/listen_address.h"
 
 #include "common/endpoint.h"
 

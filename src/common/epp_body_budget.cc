@@ -1,4 +1,4 @@
-#include "bridge/epp_body_budget.h"
+#include "common/epp_body_budget.h"
 
 namespace eppb {
 

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "bridge/bridge_answer.h"
+#include "common/bridge_answer.h"
 
 namespace eppb {
 

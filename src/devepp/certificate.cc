@@ -1,4 +1,4 @@
-#include "common/certificate.h"
+#include "devepp/certificate.h"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "config/flags.h"
+#include "cli/flags.h"
 
 namespace eppb {
 

@@ -1,4 +1,4 @@
-#include "bridge/held_stream_table.h"
+#include "complete/held_stream_table.h"
 
 #include <boost/asio/post.hpp>
 

@@ -1,4 +1,4 @@
-#include "config/listen_socket.h"
+#include "net/listen_socket.h"
 
 namespace eppb {
 

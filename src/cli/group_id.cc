@@ -1,4 +1,4 @@
-#include "config/group_id.h"
+#include "cli/group_id.h"
 
 #include <grp.h>
 

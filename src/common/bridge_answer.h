@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/bridge_request.h"
+#include "common/bridge_request.h"
 #include "common/endpoint.h"
 
 namespace eppb {

@@ -1,4 +1,4 @@
-#include "bridge/body_reservation.h"
+#include "common/body_reservation.h"
 
 namespace eppb {
 
