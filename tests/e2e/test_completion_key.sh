@@ -6,8 +6,8 @@
 # gets its response phase at once, and the EPP sees every client's
 # x-request-id unchanged. The completion socket is mode 0660.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 2

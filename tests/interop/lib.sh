@@ -6,7 +6,7 @@
 
 INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=tests/e2e/lib.sh
-source "$INTEROP_DIR/../e2e/lib.sh"
+source "$INTEROP_DIR/../lib/lib.sh"
 
 : "${INTEROP_PEERS:?INTEROP_PEERS must name the directory of the built peers (build-peers.sh)}"
 SIM="$INTEROP_PEERS/llm-d-inference-sim"

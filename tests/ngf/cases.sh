@@ -3,8 +3,8 @@
 # namespace (NGF's epp.js hard-codes the sidecar at 127.0.0.1:54800).
 #   cases.sh BIN [REPORT-DIR]   (NGF_DIR: the folder holding NGF's epp.js)
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$1"
 [[ "${NGF_TIER_INSIDE:-}" == 1 && -f "${NGF_DIR:-}/epp.js" ]] || fail "run tests/ngf/run.sh instead"
 REPORT_DIR="${2:-$E2E_TMP/report}"

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# Helpers for the e2e tests: processes on free loopback ports, NGINX
-# prefixes from the deploy/nginx templates, and assertions. Source it, then
-# call e2e_init "$@". Everything started here is stopped by the EXIT trap.
+# The shell helpers of the tests, benchmarks and scripts: processes on free
+# loopback ports, NGINX prefixes from the deploy/nginx templates, and
+# assertions. Source it, then call e2e_init "$@" (or use the port helpers
+# alone). Everything started through it is stopped by the EXIT trap.
 
-E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_DIR="$(cd "$E2E_DIR/../.." && pwd)"
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+E2E_DIR="$REPO_DIR/tests/e2e"  # the e2e templates (mock-model.conf.in, ...)
 RENDER="$REPO_DIR/deploy/nginx/render.sh"
 NGINX="${NGINX:-nginx}"
 CURL=(curl -sS --max-time 20)
