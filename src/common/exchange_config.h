@@ -6,9 +6,9 @@
 #include <memory>
 
 #include "common/answer_bounds.h"
-#include "common/epp_body_budget.h"
 #include "common/defaults.h"
 #include "common/endpoint_policy.h"
+#include "common/epp_body_budget.h"
 
 namespace eppb {
 

@@ -23,8 +23,8 @@
 #include "common/body_reservation.h"
 #include "common/bridge_answer.h"
 #include "common/bridge_request.h"
-#include "common/exchange_config.h"
 #include "common/endpoint_policy.h"
+#include "common/exchange_config.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
 
 namespace eppb {

@@ -15,10 +15,10 @@ namespace eppb {
 struct ServerContext {
   HttpLimits limits;
   ExchangeConfig exchange;
-  size_t max_inflight = 10000;     // concurrent exchanges; 503 above
+  size_t max_inflight = 10000;  // concurrent exchanges; 503 above
   ExtProcClient* client = nullptr;
-  HeldStreamTable* holds = nullptr;  // null: no response phase
-  std::atomic<size_t> inflight{0};   // exchanges in progress
+  HeldStreamTable* holds = nullptr;   // null: no response phase
+  std::atomic<size_t> inflight{0};    // exchanges in progress
   std::atomic<bool> draining{false};  // SIGTERM received: answer, then close
 };
 

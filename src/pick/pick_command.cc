@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "bridge/exchange.h"
-#include "common/defaults.h"
-#include "common/header_rules.h"
 #include "cli/flags.h"
 #include "cli/tls_flags.h"
+#include "common/defaults.h"
+#include "common/header_rules.h"
 #include "extproc/channel_registry.h"
 #include "extproc/grpc_ext_proc_client.h"
 #include "http/request_translator.h"

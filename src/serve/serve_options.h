@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "common/answer_bounds.h"
-#include "common/epp_body_budget.h"
 #include "common/defaults.h"
+#include "common/epp_body_budget.h"
 #include "common/tls_config.h"
 
 namespace eppb {
