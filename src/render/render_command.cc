@@ -5,9 +5,9 @@
 #include <iterator>
 #include <sstream>
 
-#include "common/endpoint.h"
 #include "cli/flags.h"
-#include "render/manifest_reader.h"
+#include "common/endpoint.h"
+#include "render/manifest.h"
 #include "render/renderer.h"
 
 namespace eppb {
