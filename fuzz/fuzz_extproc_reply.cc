@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (!done) {
-    answer = BridgeAnswer::Error(502, "no-decision", "EPP closed the stream without a decision");
+    answer = BridgeAnswer::Fail(Failure::kNoDecision, "EPP closed the stream without a decision");
   }
   switch (answer.outcome) {
     case Outcome::kPicked:

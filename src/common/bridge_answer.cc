@@ -2,32 +2,21 @@
 
 namespace eppb {
 
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kPicked:
-      return "picked";
-    case Outcome::kImmediate:
-      return "immediate";
-    case Outcome::kError:
-      return "error";
-    case Outcome::kRejected:
-      return "rejected";
-  }
-  return "error";
-}
-
-BridgeAnswer BridgeAnswer::Error(int status, std::string reason, std::string detail) {
+BridgeAnswer BridgeAnswer::Fail(Failure failure, std::string detail) {
+  const FailureInfo& info = Describe(failure);
   BridgeAnswer a;
-  a.outcome = Outcome::kError;
-  a.status = status;
-  a.error_reason = std::move(reason);
+  a.outcome = info.outcome;
+  a.status = info.status;
+  a.failure = failure;
+  a.error_reason = info.token;
   a.body = std::move(detail);
   return a;
 }
 
-BridgeAnswer BridgeAnswer::Rejected(int status, std::string reason, std::string detail) {
-  BridgeAnswer a = Error(status, std::move(reason), std::move(detail));
-  a.outcome = Outcome::kRejected;
+BridgeAnswer BridgeAnswer::Error(int status, std::string reason, std::string detail) {
+  auto failure = FindFailure(reason, Outcome::kError, status);
+  BridgeAnswer a = Fail(failure.value_or(Failure::kProtocolViolation), std::move(detail));
+  a.status = status;
   return a;
 }
 

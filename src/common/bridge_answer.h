@@ -6,17 +6,9 @@
 
 #include "common/bridge_request.h"
 #include "common/endpoint.h"
+#include "common/failure.h"
 
 namespace eppb {
-
-enum class Outcome {
-  kPicked,     // the EPP chose endpoints
-  kImmediate,  // the EPP answered the request itself (ImmediateResponse)
-  kError,      // no decision: EPP unreachable, broken, too slow
-  kRejected,   // the request to the bridge was invalid
-};
-
-const char* OutcomeName(Outcome o);
 
 struct BridgeAnswer {
   Outcome outcome = Outcome::kError;
@@ -26,10 +18,15 @@ struct BridgeAnswer {
   std::vector<std::string> remove_headers;  // kPicked: headers the EPP removed
   bool body_mutated = false;                // kPicked: body differs from the request's
   std::string body;                         // mutated body, immediate body or error text
-  std::string error_reason;                 // kError/kRejected: short token
+  Failure failure = Failure::kNoDecision;   // kError/kRejected: why (common/failure.h)
+  std::string error_reason;                 // kError/kRejected: the failure's token
 
+  // No decision: status, outcome and token from the failure table; `detail`
+  // becomes the body.
+  static BridgeAnswer Fail(Failure failure, std::string detail);
+  // The same, named by token and status (the reply interpreter's form); a
+  // token missing from the table is a protocol violation.
   static BridgeAnswer Error(int status, std::string reason, std::string detail);
-  static BridgeAnswer Rejected(int status, std::string reason, std::string detail);
 };
 
 }  // namespace eppb

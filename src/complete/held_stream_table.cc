@@ -10,8 +10,9 @@ namespace {
 constexpr size_t kRemembered = 8192;
 }
 
-HeldStreamTable::HeldStreamTable(boost::asio::any_io_executor strand, size_t capacity)
-    : strand_(std::move(strand)), capacity_(capacity) {}
+HeldStreamTable::HeldStreamTable(boost::asio::any_io_executor strand, size_t capacity,
+                                 Metrics& metrics)
+    : strand_(std::move(strand)), capacity_(capacity), metrics_(metrics) {}
 
 void HeldStreamTable::Remember(std::unordered_set<std::string>& set, std::list<std::string>& order,
                                const std::string& key) {
@@ -42,7 +43,7 @@ void HeldStreamTable::ReleaseAll(const char* reason) {
 
 void HeldStreamTable::Published() {
   size_.store(entries_.size(), std::memory_order_relaxed);
-  Metrics::Get().held_streams().Set(static_cast<double>(entries_.size()));
+  metrics_.held_streams().Set(static_cast<double>(entries_.size()));
 }
 
 void HeldStreamTable::Erase(std::unordered_map<std::string, Entry>::iterator it) {
@@ -87,7 +88,7 @@ const char* HeldStreamTable::Complete(const CompletionRecord& record) {
   } else if (expired_.contains(record.request_id)) {
     result = "late";
   }
-  Metrics::Get().CountCompletionRecord(result);
+  metrics_.CountCompletionRecord(result);
   return result;
 }
 

@@ -20,9 +20,11 @@
 
 namespace eppb {
 
+class Metrics;
+
 class HeldStreamTable {
  public:
-  HeldStreamTable(boost::asio::any_io_executor strand, size_t capacity);
+  HeldStreamTable(boost::asio::any_io_executor strand, size_t capacity, Metrics& metrics);
 
   // The table's strand.
   const boost::asio::any_io_executor& strand() const { return strand_; }
@@ -59,6 +61,7 @@ class HeldStreamTable {
 
   boost::asio::any_io_executor strand_;
   const size_t capacity_;
+  Metrics& metrics_;
   std::atomic<size_t> size_{0};  // written on the strand only
   // All of the following: the strand's.
   std::unordered_map<std::string, Entry> entries_;

@@ -9,6 +9,7 @@
 #include "extproc/ext_proc_stream.h"
 #include "http/http_limits.h"
 #include "http/request_translator.h"
+#include "observe/metrics.h"
 
 namespace eppb {
 
@@ -17,9 +18,10 @@ struct ServerContext {
   ExchangeConfig exchange;
   size_t max_inflight = 10000;  // concurrent exchanges; 503 above
   ExtProcClient* client = nullptr;
-  HeldStreamTable* holds = nullptr;   // null: no response phase
-  std::atomic<size_t> inflight{0};    // exchanges in progress
-  std::atomic<bool> draining{false};  // SIGTERM received: answer, then close
+  HeldStreamTable* holds = nullptr;    // null: no response phase
+  Metrics* metrics = &Metrics::Get();  // what sessions and their exchanges count in
+  std::atomic<size_t> inflight{0};     // exchanges in progress
+  std::atomic<bool> draining{false};   // SIGTERM received: answer, then close
 };
 
 }  // namespace eppb

@@ -152,7 +152,7 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   if (!ValidateTls(&o.tls, error)) return nullptr;
   std::unique_ptr<BridgeServer> s(new BridgeServer(o));
   if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
-  Metrics::Get().WatchBodyBudget(s->ctx_.exchange.body_budget);
+  s->ctx_.metrics->WatchBodyBudget(s->ctx_.exchange.body_budget);
   ChannelOptions copts;
   copts.max_targets = o.max_epp_targets;
   if (o.epp_health_interval_ms < 0 || o.epp_health_unhealthy_interval_ms < 0) {
@@ -189,7 +189,8 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
         return nullptr;
       }
     }
-    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams);
+    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams,
+                                                  *s->ctx_.metrics);
     s->ctx_.holds = s->holds_.get();
     s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
     if (!s->completions_->Bind(o.completion_socket, group, error)) return nullptr;
