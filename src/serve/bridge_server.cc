@@ -9,6 +9,7 @@
 #include "cli/listen_address.h"
 #include "cli/tls_flags.h"
 #include "observe/entry_guard.h"
+#include "observe/logging.h"
 #include "observe/metrics.h"
 
 namespace eppb {
@@ -122,8 +123,9 @@ BridgeServer::~BridgeServer() {
   io_.stop();
   Wait();
   if (client_ && !client_->CancelAllAndWait(kStreamEndWait)) {
-    spdlog::warn("{} EPP streams still open at shutdown after {} ms; exiting anyway",
-                 client_->live_streams(), kStreamEndWait.count());
+    LogEvent(spdlog::level::warn, "streams-left-at-exit",
+             {{"streams", std::to_string(client_->live_streams())},
+              {"waited_ms", std::to_string(kStreamEndWait.count())}});
   }
   client_.reset();
   registry_.reset();
@@ -261,7 +263,9 @@ void BridgeServer::PollDrain() {
   auto now = std::chrono::steady_clock::now();
   size_t inflight = ctx_.inflight.load();
   if (!released_ && (inflight == 0 || now >= grace_end_)) {
-    if (inflight > 0) spdlog::warn("grace period over with {} exchanges in flight", inflight);
+    if (inflight > 0) {
+      LogEvent(spdlog::level::warn, "grace-over", {{"inflight", std::to_string(inflight)}});
+    }
     released_ = true;
     if (holds_) holds_->ReleaseAll("shutdown");
   }
