@@ -31,8 +31,7 @@ for dir in src/*/; do
 done
 
 while IFS=: read -r file line target; do
-  from="${file#src/}"; from="${from%%/*}"
-  [[ "$from" == "$file" ]] && continue      # src/main.cc sits above every layer
+  from="${file#src/}"; from="${from%%/*}"   # (src/main.cc, above every layer, is not read)
   to="${target%%/*}"
   [[ -z "${rank[$to]+x}" ]] && continue      # generated or external header
   [[ "$from" == "$to" ]] && continue
