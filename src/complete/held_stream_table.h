@@ -28,6 +28,8 @@ class HeldStreamTable {
 
   // The table's strand.
   const boost::asio::any_io_executor& strand() const { return strand_; }
+  // What the table and its completion socket count in.
+  Metrics& metrics() const { return metrics_; }
 
   // Any thread (posts). Holds `stream` under `key`. Releases an entry already
   // under the same key ("replaced") or the oldest one when full ("capacity").
