@@ -18,8 +18,8 @@ repo="$(cd "$here/.." && pwd)"
 BIN_A="$(cd "$1" && pwd)/epp-bridge"
 BIN_B="$(cd "$2" && pwd)/epp-bridge"
 
-# shellcheck source=tests/e2e/lib.sh
-source "$repo/tests/e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$repo/tests/lib/lib.sh"
 e2e_init "$BIN_B"
 source "$here/lib.sh"
 need_tools h2load curl

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Helpers of bench/run.sh: load runs with h2load and `epp-bridge pick`,
-# statistics, memory, and the results table. Needs tests/e2e/lib.sh sourced
+# statistics, memory, and the results table. Needs tests/lib/lib.sh sourced
 # first (BIN, E2E_TMP, fail, the process helpers) and CONC, SECS, EPP,
 # PICK and BRIDGE_HDRS set by the caller.
 

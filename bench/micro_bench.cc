@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/bridge_request.h"
+#include "common/bridge_request.h"
 #include "common/endpoint.h"
 #include "extproc/message_builder.h"
 #include "extproc/metadata_keys.h"

@@ -19,8 +19,8 @@ build="$(cd "$1" && pwd)"
 requests="${2:-2000}"
 body_bytes="${3:-0}"
 
-# shellcheck source=tests/e2e/lib.sh
-source "$repo/tests/e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$repo/tests/lib/lib.sh"
 e2e_init "$build/epp-bridge"
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"

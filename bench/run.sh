@@ -9,7 +9,7 @@
 # round gives one ratio, from an A and a B measured seconds apart, and the
 # figure is the median of those ratios, so the machine's speed drifting
 # between rounds (other work on a shared host) cancels out within each pair. Every server listens on a free loopback port and
-# is stopped by the EXIT trap (tests/e2e/lib.sh). About 2 minutes.
+# is stopped by the EXIT trap (tests/lib/lib.sh). About 2 minutes.
 #
 # Environment:
 #   BENCH_ROUNDS=5        rounds of each interleaved comparison
@@ -29,8 +29,8 @@ build="$(cd "$1" && pwd)"
 MICRO="$build/micro_bench"
 PROBE="$build/epp_probe"
 
-# shellcheck source=tests/e2e/lib.sh
-source "$repo/tests/e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$repo/tests/lib/lib.sh"
 e2e_init "$build/epp-bridge"
 source "$here/lib.sh"
 need_tools h2load nginx curl ss

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 #include "common/endpoint_policy.h"
 #include "common/header_rules.h"
 #include "extproc/reply_interpreter.h"
@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (!done) {
-    answer = BridgeAnswer::Error(502, "no-decision", "EPP closed the stream without a decision");
+    answer = BridgeAnswer::Fail(Failure::kNoDecision, "EPP closed the stream without a decision");
   }
   switch (answer.outcome) {
     case Outcome::kPicked:

@@ -22,6 +22,9 @@ dir="${DEMO_DIR:-$(mktemp -d /tmp/epp-demo.XXXXXX)}"
 mkdir -p "$dir"
 chmod 755 "$dir"  # NGINX workers may run as an unprivileged user
 pids=()
+declare -A pid_of
+# shellcheck source=tests/lib/lib.sh
+source "$repo/tests/lib/lib.sh"  # port_in_use, wait_port
 
 stop() {
     local pid i
@@ -39,7 +42,7 @@ trap 'stop; exit 143' TERM
 trap 'stop' EXIT
 
 for p in "${mock_ports[@]}" "$epp_port" "$bridge_port" "$gw_port"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    if port_in_use "$p"; then
         echo "port 127.0.0.1:$p is in use; stop whatever listens there first" >&2
         exit 1
     fi
@@ -50,14 +53,11 @@ run() {  # run NAME CMD...
     shift
     "$@" >"$dir/$name.log" 2>&1 &
     pids+=($!)
+    pid_of[$name]=$!
 }
 
-wait_port() {  # wait_port PORT NAME
-    local i
-    for ((i = 0; i < 100; i++)); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-        sleep 0.1
-    done
+started() {  # started PORT NAME: until NAME listens on PORT (10 s), else its log
+    wait_port "$1" "${pid_of[$2]}" && return 0
     echo "$2 did not start on 127.0.0.1:$1; see $dir/$2.log" >&2
     tail -n 20 "$dir/$2.log" >&2 || true
     exit 1
@@ -87,10 +87,10 @@ run bridge "$bin" serve --listen "127.0.0.1:$bridge_port" --endpoint-picker-disa
 nginx_run gateway "$repo/deploy/nginx/one-pool.conf.in" "LISTEN=127.0.0.1:$gw_port" \
     "COMPLETION_SOCKET=$dir/completion.sock" \
     "BRIDGE_ADDR=127.0.0.1:$bridge_port" "EPP_PORT=$epp_port" "POOL_SERVERS=$servers"
-wait_port "${mock_ports[0]}" mocks
-wait_port "$epp_port" dev-epp
-wait_port "$bridge_port" bridge
-wait_port "$gw_port" gateway
+started "${mock_ports[0]}" mocks
+started "$epp_port" dev-epp
+started "$bridge_port" bridge
+started "$gw_port" gateway
 
 request=(curl -s --max-time 30 "$gw/v1/chat/completions"
     -H 'content-type: application/json'

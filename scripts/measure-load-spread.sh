@@ -10,8 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BIN_ARG="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 REQUESTS="${2:-240}" CONC="${3:-12}"
-# shellcheck source=tests/e2e/lib.sh
-source "$here/../tests/e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$here/../tests/lib/lib.sh"
 e2e_init "$BIN_ARG"
 MOCK_PACE_MS=(10 10 100)  # ms per SSE chunk, 10 chunks per answer
 start_mocks 3

@@ -66,32 +66,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-USED_PORTS=" "
-free_port() {  # free_port VAR
-    local p lo
-    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768
-    ((lo > 12000)) || lo=61000
-    for _ in {1..200}; do
-        p=$((10000 + RANDOM % (lo - 10000)))
-        [[ "$USED_PORTS" == *" $p "* ]] && continue
-        port_in_use "$p" && continue
-        [[ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]] || continue
-        USED_PORTS+="$p "
-        printf -v "$1" '%s' "$p"
-        return 0
-    done
-    echo "no free port" >&2
-    exit 1
-}
-wait_port() {  # wait_port PORT PID
-    for _ in {1..100}; do
-        port_in_use "$1" && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/lib.sh"  # free_port, wait_port
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 metric_sum() {  # metric_sum NAME: the sum of every series of NAME in metrics.txt

@@ -17,29 +17,31 @@ namespace {
 BridgeAnswer AnswerForStatus(const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
-      return BridgeAnswer::Error(502, "no-decision", "EPP ended the stream without a decision");
+      return BridgeAnswer::Fail(Failure::kNoDecision, "EPP ended the stream without a decision");
     case grpc::StatusCode::UNAVAILABLE:
-      return BridgeAnswer::Error(503, "epp-unavailable",
-                                 "EPP unavailable: " + status.error_message());
+      return BridgeAnswer::Fail(Failure::kEppUnavailable,
+                                "EPP unavailable: " + status.error_message());
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return BridgeAnswer::Error(504, "deadline-exceeded", "EPP did not decide in time");
+      return BridgeAnswer::Fail(Failure::kDeadlineExceeded, "EPP did not decide in time");
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return BridgeAnswer::Error(502, "grpc-error",
-                                 "EPP message over the size limit: " + status.error_message());
+      return BridgeAnswer::Fail(Failure::kGrpcError,
+                                "EPP message over the size limit: " + status.error_message());
     default:
-      return BridgeAnswer::Error(502, "grpc-error",
-                                 "EPP failed: gRPC status " + std::to_string(status.error_code()) +
-                                     " " + status.error_message());
+      return BridgeAnswer::Fail(Failure::kGrpcError, "EPP failed: gRPC status " +
+                                                         std::to_string(status.error_code()) + " " +
+                                                         status.error_message());
   }
 }
 
 }  // namespace
 
 Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config,
-                   std::shared_ptr<const BridgeRequest> request, Done done, HeldStreamTable* holds)
+                   Metrics& metrics, std::shared_ptr<const BridgeRequest> request, Done done,
+                   HeldStreamTable* holds)
     : client_(client),
       holds_(holds),
       config_(config),
+      metrics_(metrics),
       id_(request->request_id),
       hold_key_(request->completion_key),
       request_(std::move(request)),
@@ -73,10 +75,10 @@ void Exchange::Start() {
   stream_ = client_->Start(request_->target, shared_from_this(), lifetime, &refusal);
   if (!stream_) {
     return Decide(refusal == ExtProcClient::Refusal::kNotServing
-                      ? BridgeAnswer::Error(503, "epp-not-serving",
-                                            "the EPP's health service reports NOT_SERVING")
-                      : BridgeAnswer::Error(503, "too-many-epp-targets",
-                                            "the bridge has reached its limit of EPP targets"));
+                      ? BridgeAnswer::Fail(Failure::kEppNotServing,
+                                           "the EPP's health service reports NOT_SERVING")
+                      : BridgeAnswer::Fail(Failure::kTooManyEppTargets,
+                                           "the bridge has reached its limit of EPP targets"));
   }
   // A stream that fails at once reports it with a post: it is handled after
   // this returns, and the messages below are dropped by the ended stream.
@@ -118,7 +120,7 @@ void Exchange::HandleReply(const extproc::ProcessingResponse& reply) {
   if (state_ != State::kWaiting) return;  // after the decision: the rest of an echoed body
   if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
   if (int dropped = interpreter_->dropped_mutations(); dropped > 0) {
-    Metrics::Get().CountDroppedMutations(dropped);
+    metrics_.CountDroppedMutations(dropped);
     LogEventLimited(
         spdlog::level::warn, "unsafe-mutations-dropped",
         {{"request_id", id_}, {"epp", request_->target.Key()}, {"count", std::to_string(dropped)}});
@@ -133,7 +135,7 @@ void Exchange::HandleStreamDone(const grpc::Status& status) {
       return Decide(AnswerForStatus(status));
     case State::kHeld:
       holds_->Remove(hold_key_, this);
-      Metrics::Get().CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
+      metrics_.CountHeldStreamEnd("epp_closed");  // tolerated: some EPP paths end early
       [[fallthrough]];
     case State::kClosing:
       timer_.cancel();
@@ -173,7 +175,7 @@ void Exchange::HandleRelease(const char* reason) {
 }
 
 void Exchange::CloseHeld(const char* held_reason, extproc::ProcessingRequest* last) {
-  Metrics::Get().CountHeldStreamEnd(held_reason);
+  metrics_.CountHeldStreamEnd(held_reason);
   state_ = State::kClosing;
   ArmTimer(config_.linger);  // replaces the hold TTL
   if (last) {
@@ -189,8 +191,8 @@ void Exchange::HandleTimer() {
   if (timer_.expiry() > std::chrono::steady_clock::now()) return;
   switch (state_) {
     case State::kWaiting:
-      return Decide(BridgeAnswer::Error(
-          504, "deadline-exceeded",
+      return Decide(BridgeAnswer::Fail(
+          Failure::kDeadlineExceeded,
           "EPP did not decide within " + std::to_string(config_.deadline.count()) + " ms"));
     case State::kHeld:
       holds_->Remove(hold_key_, this);
@@ -198,7 +200,7 @@ void Exchange::HandleTimer() {
       return CloseHeld("ttl", nullptr);
     case State::kClosing:
       state_ = State::kOver;
-      Metrics::Get().CountLingerExpired();
+      metrics_.CountLingerExpired();
       LogEventLimited(spdlog::level::info, "linger-expired",
                       {{"request_id", id_}, {"linger_ms", std::to_string(config_.linger.count())}});
       stream_->Cancel();
@@ -211,8 +213,8 @@ void Exchange::HandleTimer() {
 
 void Exchange::HandleInternalError() {
   if (state_ == State::kWaiting) {
-    return Decide(BridgeAnswer::Error(502, "internal-error",
-                                      "the bridge failed while handling the EPP's reply"));
+    return Decide(BridgeAnswer::Fail(Failure::kExchangeFailed,
+                                     "the bridge failed while handling the EPP's reply"));
   }
   if (state_ == State::kHeld) holds_->Remove(hold_key_, this);
   timer_.cancel();

@@ -17,15 +17,17 @@
 #include <optional>
 #include <string>
 
-#include "bridge/bridge_answer.h"
-#include "bridge/bridge_request.h"
-#include "bridge/exchange_config.h"
-#include "bridge/held_stream.h"
-#include "bridge/held_stream_table.h"
+#include "common/bridge_answer.h"
+#include "common/bridge_request.h"
+#include "common/exchange_config.h"
+#include "complete/held_stream.h"
+#include "complete/held_stream_table.h"
 #include "extproc/ext_proc_stream.h"
 #include "extproc/reply_interpreter.h"
 
 namespace eppb {
+
+class Metrics;
 
 class Exchange final : public ExtProcStreamCallbacks,
                        public HeldStream,
@@ -39,7 +41,7 @@ class Exchange final : public ExtProcStreamCallbacks,
 
   // With `holds`, a picked stream stays open (kHeld) until NGINX reports the
   // response complete; without, it is closed right after the decision.
-  Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config,
+  Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& config, Metrics& metrics,
            std::shared_ptr<const BridgeRequest> request, Done done,
            HeldStreamTable* holds = nullptr);
 
@@ -106,6 +108,7 @@ class Exchange final : public ExtProcStreamCallbacks,
   ExtProcClient* const client_;
   HeldStreamTable* const holds_;
   const ExchangeConfig& config_;
+  Metrics& metrics_;
   const std::string id_;        // the request id, for logs
   const std::string hold_key_;  // the held-stream table's key
   // The request until the decision (MessageBuilder and the interpreter read it).

@@ -92,7 +92,7 @@ void CompletionListener::Route(size_t n) {
   std::string error;
   std::string_view datagram(buffer_.data(), n);
   if (!ParseCompletionRecord(datagram, &record, &error)) {
-    Metrics::Get().CountCompletionRecord("malformed");
+    table_->metrics().CountCompletionRecord("malformed");
     LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
     return;
   }

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "bridge/held_stream_table.h"
+#include "complete/held_stream_table.h"
 
 namespace eppb {
 

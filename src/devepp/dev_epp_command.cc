@@ -4,8 +4,8 @@
 
 #include <csignal>
 
-#include "config/flags.h"
-#include "config/listen_address.h"
+#include "cli/flags.h"
+#include "cli/listen_address.h"
 #include "devepp/dev_epp_server.h"
 #include "observe/logging.h"
 

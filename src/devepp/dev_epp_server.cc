@@ -5,9 +5,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/certificate.h"
 #include "common/defaults.h"
 #include "common/happens_before.h"
+#include "devepp/certificate.h"
 
 namespace eppb {
 namespace {

@@ -8,6 +8,7 @@
 #include "common/header_rules.h"
 #include "devepp/dev_epp_service.h"
 #include "extproc/metadata_keys.h"
+#include "observe/logging.h"
 
 namespace eppb {
 namespace {
@@ -400,11 +401,15 @@ void DevEppStream::OnDone() {
   service_->Untrack(this);  // before mu_: EndKeptStreams takes them in the other order
   {
     std::lock_guard lock(mu_);
-    spdlog::info(
-        "dev-epp stream request_id={} messages={} body_bytes={} chunks={} subset={} "
-        "picked={} immediate={} served={}",
-        record_.request_id, record_.messages, record_.body_bytes, record_.body_chunks,
-        record_.messages_with_subset, record_.picked, record_.immediate_status, record_.served);
+    LogEvent(spdlog::level::info, "dev-epp-stream",
+             {{"request_id", record_.request_id},
+              {"messages", std::to_string(record_.messages)},
+              {"body_bytes", std::to_string(record_.body_bytes)},
+              {"chunks", std::to_string(record_.body_chunks)},
+              {"subset", std::to_string(record_.messages_with_subset)},
+              {"picked", record_.picked},
+              {"immediate", std::to_string(record_.immediate_status)},
+              {"served", record_.served}});
     service_->recorder().Add(record_);
     lease_.reset();
     service_->open_streams().fetch_sub(1);

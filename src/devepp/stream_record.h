@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "bridge/bridge_request.h"
+#include "common/bridge_request.h"
 
 namespace eppb {
 

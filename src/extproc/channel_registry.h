@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/epp_target.h"
-#include "config/tls_config.h"
+#include "common/tls_config.h"
 #include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
 #include "extproc/channel_monitor.h"
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <functional>
 
-#include "bridge/bridge_request.h"
+#include "common/bridge_request.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
 
 namespace eppb {

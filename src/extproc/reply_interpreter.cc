@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 #include "common/header_rules.h"
 #include "extproc/metadata_keys.h"
 

@@ -20,11 +20,11 @@
 #include <string_view>
 #include <vector>
 
-#include "bridge/body_reservation.h"
-#include "bridge/bridge_answer.h"
-#include "bridge/bridge_request.h"
-#include "bridge/exchange_config.h"
+#include "common/body_reservation.h"
+#include "common/bridge_answer.h"
+#include "common/bridge_request.h"
 #include "common/endpoint_policy.h"
+#include "common/exchange_config.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
 
 namespace eppb {

@@ -2,7 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 
 namespace eppb {
 
@@ -103,8 +103,8 @@ void AppendHead(const HttpResponse& res, std::string* out) {
 HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) noexcept {
   try {
     if (size_t head = AnswerHeadBytes(a); head > kMaxRenderableHeadBytes) {
-      a = BridgeAnswer::Error(502, "epp-answer-too-large",
-                              "EPP answer head would be " + std::to_string(head) + " bytes");
+      a = BridgeAnswer::Fail(Failure::kEppAnswerTooLarge,
+                             "EPP answer head would be " + std::to_string(head) + " bytes");
     }
     return Render(std::move(a), version, keep_alive);
   } catch (...) {

@@ -5,7 +5,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <string>
 
-#include "bridge/bridge_answer.h"
+#include "common/bridge_answer.h"
 
 namespace eppb {
 

@@ -6,7 +6,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "bridge/bridge_answer.h"
+#include "common/bridge_answer.h"
 
 namespace eppb {
 

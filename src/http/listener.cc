@@ -3,9 +3,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "config/accept_backoff.h"
-#include "config/listen_socket.h"
 #include "http/session.h"
+#include "net/accept_backoff.h"
+#include "net/listen_socket.h"
 #include "observe/entry_guard.h"
 
 namespace eppb {

@@ -35,17 +35,17 @@ std::vector<std::string_view> Codings(const http::request_header<>& req) {
 std::optional<BridgeAnswer> CheckFraming(const http::request_header<>& req) {
   if (req.find(http::field::transfer_encoding) == req.end()) return std::nullopt;
   if (req.version() < 11) {
-    return BridgeAnswer::Rejected(400, "bad-transfer-encoding",
-                                  "Transfer-Encoding in an HTTP/1.0 request");
+    return BridgeAnswer::Fail(Failure::kBadTransferEncoding,
+                              "Transfer-Encoding in an HTTP/1.0 request");
   }
   auto codings = Codings(req);
   if (codings.empty() || !boost::beast::iequals(codings.back(), "chunked")) {
-    return BridgeAnswer::Rejected(400, "bad-transfer-encoding",
-                                  "Transfer-Encoding whose final coding is not chunked");
+    return BridgeAnswer::Fail(Failure::kBadTransferEncoding,
+                              "Transfer-Encoding whose final coding is not chunked");
   }
   if (codings.size() > 1) {
-    return BridgeAnswer::Rejected(501, "unsupported-transfer-coding",
-                                  "only the chunked transfer coding is implemented");
+    return BridgeAnswer::Fail(Failure::kUnsupportedTransferCoding,
+                              "only the chunked transfer coding is implemented");
   }
   return std::nullopt;
 }

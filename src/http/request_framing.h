@@ -8,7 +8,7 @@
 #include <boost/beast/http/message.hpp>
 #include <optional>
 
-#include "bridge/bridge_answer.h"
+#include "common/bridge_answer.h"
 
 namespace eppb {
 

@@ -111,26 +111,26 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
     }
   }
   if (c.duplicate) {
-    return BridgeAnswer::Rejected(400, "duplicate-control-header",
-                                  "X-EPP-* and X-Request-Id headers may appear only once");
+    return BridgeAnswer::Fail(Failure::kDuplicateControlHeader,
+                              "X-EPP-* and X-Request-Id headers may appear only once");
   }
   const auto& [host, port, method, path, authority, scheme, subset, completion_key, request_id,
                dup] = c;
   if (!host || host->empty()) {
-    return BridgeAnswer::Rejected(400, "missing-epp-host", "missing X-EPP-Host header");
+    return BridgeAnswer::Fail(Failure::kMissingEppHost, "missing X-EPP-Host header");
   }
   if (!port || port->empty()) {
-    return BridgeAnswer::Rejected(400, "missing-epp-port", "missing X-EPP-Port header");
+    return BridgeAnswer::Fail(Failure::kMissingEppPort, "missing X-EPP-Port header");
   }
   std::string error;
   auto target = EppTarget::Parse(*host, *port, &error);
-  if (!target) return BridgeAnswer::Rejected(400, "invalid-epp-target", error);
+  if (!target) return BridgeAnswer::Fail(Failure::kInvalidEppTarget, error);
   if (!Allowed(*target)) {
-    return BridgeAnswer::Rejected(403, "epp-not-allowed",
-                                  "EPP " + target->Key() + " is not in the allowed list");
+    return BridgeAnswer::Fail(Failure::kEppNotAllowed,
+                              "EPP " + target->Key() + " is not in the allowed list");
   }
   if (count > limits_.max_headers) {
-    return BridgeAnswer::Rejected(431, "too-many-headers", "too many request headers");
+    return BridgeAnswer::Fail(Failure::kTooManyHeaders, "too many request headers");
   }
 
   BridgeRequest out;
@@ -138,7 +138,7 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
   if (subset) {
     std::vector<SubsetToken> tokens;
     if (!ParseSubsetList(*subset, &tokens, &error)) {
-      return BridgeAnswer::Rejected(400, "invalid-subset", "X-EPP-Subset: " + error);
+      return BridgeAnswer::Fail(Failure::kInvalidSubset, "X-EPP-Subset: " + error);
     }
     std::string_view s = *subset;
     size_t start = 0;
@@ -154,15 +154,15 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
   }
   for (const auto* v : {&method, &path, &authority, &scheme}) {
     if (*v && !IsValidHeaderValue(**v)) {
-      return BridgeAnswer::Rejected(400, "invalid-control-header",
-                                    "X-EPP-* values may not contain control characters");
+      return BridgeAnswer::Fail(Failure::kInvalidControlHeader,
+                                "X-EPP-* values may not contain control characters");
     }
   }
   if (scheme && *scheme != "http" && *scheme != "https") {
-    return BridgeAnswer::Rejected(400, "invalid-scheme", "X-EPP-Scheme must be http or https");
+    return BridgeAnswer::Fail(Failure::kInvalidScheme, "X-EPP-Scheme must be http or https");
   }
   if (path && (path->empty() || (path->front() != '/' && *path != "*"))) {
-    return BridgeAnswer::Rejected(400, "invalid-path", "X-EPP-Path must start with '/'");
+    return BridgeAnswer::Fail(Failure::kInvalidPath, "X-EPP-Path must start with '/'");
   }
   if (completion_key) {
     if (!IsCompletionKey(*completion_key)) {
@@ -170,8 +170,8 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
       LogEventLimited(
           spdlog::level::warn, "invalid-completion-key",
           {{"epp", out.target.Key()}, {"length", std::to_string(completion_key->size())}});
-      return BridgeAnswer::Rejected(
-          400, "invalid-completion-key",
+      return BridgeAnswer::Fail(
+          Failure::kInvalidCompletionKey,
           "X-EPP-Completion-Key must be NGINX's $request_id (32 lower-case hex digits)");
     }
     out.completion_key = *completion_key;

@@ -7,8 +7,8 @@
 #include <optional>
 #include <variant>
 
-#include "bridge/bridge_answer.h"
-#include "bridge/bridge_request.h"
+#include "common/bridge_answer.h"
+#include "common/bridge_request.h"
 #include "http/http_limits.h"
 
 namespace eppb {

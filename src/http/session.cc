@@ -111,7 +111,7 @@ void Session::OnBody(boost::beast::error_code ec) {
   // answer, then close.
   if (linger_) {
     start_ = std::chrono::steady_clock::now();
-    return Write(BridgeAnswer::Rejected(500, "internal-error", "could not send 100 Continue"),
+    return Write(BridgeAnswer::Fail(Failure::kCannotContinue, "could not send 100 Continue"),
                  false);
   }
   StartExchange();
@@ -125,16 +125,15 @@ void Session::OnReadError(boost::beast::error_code ec) {
   trace_id_.clear();
   linger_ = true;
   if (ec == http::error::body_limit) {
-    return Write(BridgeAnswer::Rejected(
-                     413, "body-too-large",
+    return Write(BridgeAnswer::Fail(
+                     Failure::kRequestBodyTooLarge,
                      "request body over " + std::to_string(ctx_->limits.max_body_bytes) + " bytes"),
                  false);
   }
   if (ec == http::error::header_limit) {
-    return Write(BridgeAnswer::Rejected(431, "headers-too-large", "request headers too large"),
-                 false);
+    return Write(BridgeAnswer::Fail(Failure::kHeadersTooLarge, "request headers too large"), false);
   }
-  Write(BridgeAnswer::Rejected(400, "bad-http", "malformed HTTP request: " + ec.message()), false);
+  Write(BridgeAnswer::Fail(Failure::kBadHttp, "malformed HTTP request: " + ec.message()), false);
 }
 
 void Session::StartExchange() {
@@ -156,18 +155,18 @@ void Session::StartExchange() {
   for (const auto& h : translated.headers) {
     if (h.key == "traceparent" && h.value.size() >= 35) trace_id_ = h.value.substr(3, 32);
   }
-  Metrics::Get().ObserveBodyBytes(translated.body.size());
+  ctx_->metrics->ObserveBodyBytes(translated.body.size());
   if (ctx_->inflight.fetch_add(1) >= ctx_->max_inflight) {
     ctx_->inflight.fetch_sub(1);
-    return Write(BridgeAnswer::Error(503, "over-capacity", "too many exchanges in flight"),
+    return Write(BridgeAnswer::Fail(Failure::kOverCapacity, "too many exchanges in flight"),
                  keep_alive_);
   }
-  Metrics::Get().inflight().Increment();
+  ctx_->metrics->inflight().Increment();
   auto request = std::make_shared<const BridgeRequest>(std::move(translated));
   state_ = State::kExchanging;
   stream_.expires_never();
   exchange_ = std::make_shared<Exchange>(
-      stream_.get_executor(), ctx_->client, ctx_->exchange, std::move(request),
+      stream_.get_executor(), ctx_->client, ctx_->exchange, *ctx_->metrics, std::move(request),
       [self = shared_from_this()](BridgeAnswer answer) {
         self->Guard("session-answer", [&] { self->OnAnswer(std::move(answer)); });
       },
@@ -200,7 +199,7 @@ void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
     }
   }
   LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
-  Metrics::Get().CountCallerHangup();
+  ctx_->metrics->CountCallerHangup();
   Close();  // aborts the exchange
 }
 
@@ -214,7 +213,7 @@ void Session::OnAnswer(BridgeAnswer answer) {
 
 void Session::EndInflight() {
   ctx_->inflight.fetch_sub(1);
-  Metrics::Get().inflight().Decrement();
+  ctx_->metrics->inflight().Decrement();
 }
 
 void Session::HandleInternalError() {
@@ -226,7 +225,7 @@ void Session::HandleInternalError() {
   Guarded(
       "session-internal-error",
       [&] {
-        Write(BridgeAnswer::Error(500, "internal-error", "the bridge failed on this request"),
+        Write(BridgeAnswer::Fail(Failure::kInternalError, "the bridge failed on this request"),
               false);
       },
       [this] { Close(); });
@@ -280,7 +279,7 @@ void Session::AfterWrite(bool keep_alive) {
 
 void Session::Account(const BridgeAnswer& a) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  Metrics::Get().CountAnswer(a, seconds);
+  ctx_->metrics->CountAnswer(a, seconds);
   // A pick is logged at debug only: skip building the line when it is off.
   if (a.outcome == Outcome::kPicked && !spdlog::should_log(spdlog::level::debug)) return;
   std::string status = std::to_string(a.status);

@@ -114,6 +114,21 @@ Metrics::Metrics() : registry_(std::make_shared<p::Registry>()) {
                               .Help("--max-buffered-body-bytes: above it, 503 epp-body-budget")
                               .Register(r)
                               .Add({});
+
+  static const p::Histogram::BucketBoundaries kBuckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  for (size_t i = 0; i < kOutcomeCount; ++i) {
+    const char* outcome = OutcomeName(static_cast<Outcome>(i));
+    outcome_counts_[i] = &requests_->Add({{"outcome", outcome}});
+    if (static_cast<Outcome>(i) != Outcome::kRejected) {  // no exchange, no duration
+      outcome_durations_[i] = &duration_->Add({{"outcome", outcome}}, kBuckets);
+    }
+  }
+  for (size_t i = 0; i < kFailureCount; ++i) {
+    const FailureInfo& f = Describe(static_cast<Failure>(i));
+    auto* family = f.outcome == Outcome::kRejected ? rejected_ : errors_;
+    failure_counts_[i] = &family->Add({{"reason", f.token}});
+  }
 }
 
 void Metrics::WatchBodyBudget(std::weak_ptr<const EppBodyBudget> budget) {
@@ -133,36 +148,22 @@ p::Counter& Metrics::Labeled(p::Family<p::Counter>& f, const p::Labels& labels) 
 }
 
 void Metrics::CountAnswer(const BridgeAnswer& a, double seconds) {
-  const char* outcome = OutcomeName(a.outcome);
   const auto slot = static_cast<size_t>(a.outcome);
-  static_assert(static_cast<size_t>(Outcome::kRejected) < kOutcomeCount);
-  p::Counter* count = outcome_counts_[slot].load(std::memory_order_acquire);
-  if (count == nullptr) {
-    count = &requests_->Add({{"outcome", outcome}});
-    outcome_counts_[slot].store(count, std::memory_order_release);
-  }
-  count->Increment();
+  outcome_counts_[slot]->Increment();
   switch (a.outcome) {
     case Outcome::kImmediate:
       Labeled(*immediate_, {{"code", std::to_string(a.status)}}).Increment();
       break;
     case Outcome::kError:
-      Labeled(*errors_, {{"reason", a.error_reason}}).Increment();
+      failure_counts_[static_cast<size_t>(a.failure)]->Increment();
       break;
     case Outcome::kRejected:
-      Labeled(*rejected_, {{"reason", a.error_reason}}).Increment();
+      failure_counts_[static_cast<size_t>(a.failure)]->Increment();
       return;  // no exchange happened
     case Outcome::kPicked:
       break;
   }
-  static const p::Histogram::BucketBoundaries kBuckets{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-  p::Histogram* duration = outcome_durations_[slot].load(std::memory_order_acquire);
-  if (duration == nullptr) {
-    duration = &duration_->Add({{"outcome", outcome}}, kBuckets);
-    outcome_durations_[slot].store(duration, std::memory_order_release);
-  }
-  duration->Observe(seconds);
+  outcome_durations_[slot]->Observe(seconds);
 }
 
 void Metrics::CountHeldStreamEnd(const std::string& reason) {

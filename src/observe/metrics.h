@@ -16,15 +16,19 @@
 #include <string>
 #include <unordered_map>
 
-#include "bridge/bridge_answer.h"
-#include "bridge/epp_body_budget.h"
+#include "common/bridge_answer.h"
+#include "common/epp_body_budget.h"
+#include "common/failure.h"
 
 namespace eppb {
 
+// Every series whose labels are known in advance (outcomes, failure reasons)
+// is created with the registry, so counting one is an array index.
 class Metrics {
-  static constexpr size_t kOutcomeCount = 4;  // Outcome's values
-
  public:
+  // The process's instance, which serve registers on /metrics. The request
+  // path is given it (Session, Exchange, HeldStreamTable) rather than looking
+  // it up.
   static Metrics& Get();
 
   // One finished exchange (or rejected request), by outcome and detail.
@@ -84,12 +88,11 @@ class Metrics {
   std::weak_ptr<const EppBodyBudget> budget_;  // budget_mu_
   std::mutex mu_;  // guards the label lookups below (families are thread-safe, caching is not)
   std::unordered_map<std::string, prometheus::Counter*> cache_;
-  // Per outcome, filled on first use (a series appears once it has counted):
-  // the counter and histogram every answer touches, without a label lookup.
-  // Family::Add returns the same series for the same labels, so a race to
-  // fill a slot is harmless.
-  std::array<std::atomic<prometheus::Counter*>, kOutcomeCount> outcome_counts_{};
-  std::array<std::atomic<prometheus::Histogram*>, kOutcomeCount> outcome_durations_{};
+  // Created in the constructor, never changed: the counter and histogram of
+  // each outcome, and the counter of each failure (in errors_ or rejected_).
+  std::array<prometheus::Counter*, kOutcomeCount> outcome_counts_{};
+  std::array<prometheus::Histogram*, kOutcomeCount> outcome_durations_{};
+  std::array<prometheus::Counter*, kFailureCount> failure_counts_{};
 };
 
 }  // namespace eppb

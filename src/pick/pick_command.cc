@@ -14,14 +14,15 @@
 #include <thread>
 
 #include "bridge/exchange.h"
+#include "cli/flags.h"
+#include "cli/tls_flags.h"
 #include "common/defaults.h"
 #include "common/header_rules.h"
-#include "config/flags.h"
-#include "config/tls_flags.h"
 #include "extproc/channel_registry.h"
 #include "extproc/grpc_ext_proc_client.h"
 #include "http/request_translator.h"
 #include "observe/logging.h"
+#include "observe/metrics.h"
 #include "pick/load_report.h"
 
 namespace eppb {
@@ -200,7 +201,8 @@ class LoadRun {
   void StartOne(asio::any_io_executor strand, std::function<void()> then) {
     auto start = Clock::now();
     auto ex = std::make_shared<Exchange>(
-        strand, client_, cfg_, WithId(base_, ""), [this, start, then](BridgeAnswer a) {
+        strand, client_, cfg_, Metrics::Get(), WithId(base_, ""),
+        [this, start, then](BridgeAnswer a) {
           double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
           {
             std::lock_guard lock(mu_);
@@ -288,8 +290,9 @@ int RunPick(PickOptions o) {
     std::promise<BridgeAnswer> promise;
     auto start = Clock::now();
     auto strand = asio::make_strand(io);
-    auto ex = std::make_shared<Exchange>(strand, &client, cfg, WithId(base, o.request_id),
-                                         [&](BridgeAnswer a) { promise.set_value(std::move(a)); });
+    auto ex =
+        std::make_shared<Exchange>(strand, &client, cfg, Metrics::Get(), WithId(base, o.request_id),
+                                   [&](BridgeAnswer a) { promise.set_value(std::move(a)); });
     asio::post(strand, [ex] { ex->Start(); });
     BridgeAnswer a = promise.get_future().get();
     PrintAnswer(a, std::chrono::duration<double, std::milli>(Clock::now() - start).count());

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "common/defaults.h"
-#include "config/tls_config.h"
+#include "common/tls_config.h"
 
 namespace eppb {
 

@@ -1,6 +1,6 @@
 #include "render/bridge_container.h"
 
-#include "render/container_args.h"
+#include "render/field_reader.h"
 #include "render/yaml_writer.h"
 
 namespace eppb::render {

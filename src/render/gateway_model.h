@@ -83,7 +83,14 @@ struct HttpRoute {
   std::vector<std::string> hostnames;
   std::vector<ParentRef> parents;
   std::vector<RouteRule> rules;
-  bool ReferencesInferencePool() const;
+  bool ReferencesInferencePool() const {
+    for (const auto& rule : rules) {
+      for (const auto& b : rule.backends) {
+        if (b.kind == BackendRef::Kind::kInferencePool) return true;
+      }
+    }
+    return false;
+  }
 };
 
 }  // namespace eppb::render

@@ -1,7 +1,6 @@
-#include "render/gateway_parser.h"
-
 #include "render/field_reader.h"
 #include "render/names.h"
+#include "render/parsers.h"
 
 namespace eppb::render {
 

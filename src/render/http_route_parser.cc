@@ -1,9 +1,6 @@
-#include "render/http_route_parser.h"
-
 #include "render/field_reader.h"
-#include "render/gateway_parser.h"
-#include "render/inference_pool_parser.h"
 #include "render/names.h"
+#include "render/parsers.h"
 
 namespace eppb::render {
 

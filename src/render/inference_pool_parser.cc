@@ -1,9 +1,8 @@
-#include "render/inference_pool_parser.h"
-
 #include <algorithm>
 
 #include "render/field_reader.h"
 #include "render/names.h"
+#include "render/parsers.h"
 
 namespace eppb::render {
 

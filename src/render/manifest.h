@@ -1,10 +1,12 @@
-// One Kubernetes object read from a YAML document, with where it came from
-// (for error messages) and whether it is written back out.
+// The read step: Kubernetes objects from a stream of YAML documents (as
+// `kubectl` or Helm writes them). A Manifest is one object, with where it came
+// from (for error messages) and whether it is written back out.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <vector>
 
 namespace eppb::render {
 
@@ -33,6 +35,24 @@ class Manifest {
   YAML::Node node_;
   std::string source_;
   bool passthrough_;
+  std::string default_namespace_;
+};
+
+// Reads YAML documents into Manifests. yaml-cpp's exceptions stop here and
+// become one error line naming the source, the document and the position.
+class ManifestReader {
+ public:
+  ManifestReader(std::string default_namespace)
+      : default_namespace_(std::move(default_namespace)) {}
+
+  // Appends the objects of `text` (a `kind: List` contributes its items).
+  // Empty documents are skipped.
+  bool Read(const std::string& text, const std::string& source, bool passthrough,
+            std::vector<Manifest>* out, std::string* error) const;
+
+ private:
+  bool Add(const YAML::Node& doc, const std::string& where, bool passthrough,
+           std::vector<Manifest>* out, std::string* error) const;
   std::string default_namespace_;
 };
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "render/container_args.h"
 #include "render/field_reader.h"
 #include "render/pod_volumes.h"
 

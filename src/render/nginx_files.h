@@ -25,9 +25,19 @@ class NginxFiles {
   static constexpr const char* kNjsKey = "epp.js";
 
   // epp-http.conf, epp-server.conf, epp-proxy.conf.
-  static std::map<std::string, std::string> EppConf();
+  static std::map<std::string, std::string> EppConf() { return Select(false); }
   // epp.js.
-  static std::map<std::string, std::string> Njs();
+  static std::map<std::string, std::string> Njs() { return Select(true); }
+
+ private:
+  static std::map<std::string, std::string> Select(bool njs) {
+    std::map<std::string, std::string> out;
+    for (size_t i = 0; i < kEmbeddedNginxFileCount; ++i) {
+      const std::string name = kEmbeddedNginxFiles[i].name;
+      if ((name == kNjsKey) == njs) out[name] = kEmbeddedNginxFiles[i].text;
+    }
+    return out;
+  }
 };
 
 }  // namespace eppb::render

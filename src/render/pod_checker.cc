@@ -4,7 +4,6 @@
 #include <regex>
 #include <set>
 
-#include "render/container_args.h"
 #include "render/field_reader.h"
 #include "render/pod_volumes.h"
 

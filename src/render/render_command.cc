@@ -5,9 +5,9 @@
 #include <iterator>
 #include <sstream>
 
+#include "cli/flags.h"
 #include "common/endpoint.h"
-#include "config/flags.h"
-#include "render/manifest_reader.h"
+#include "render/manifest.h"
 #include "render/renderer.h"
 
 namespace eppb {

@@ -5,13 +5,10 @@
 #include <map>
 #include <set>
 
-#include "render/fallback_service.h"
 #include "render/field_reader.h"
-#include "render/gateway_parser.h"
-#include "render/http_route_parser.h"
-#include "render/inference_pool_parser.h"
 #include "render/nginx_config_writer.h"
 #include "render/nginx_files.h"
+#include "render/parsers.h"
 #include "render/pod_checker.h"
 #include "render/route_resolver.h"
 #include "render/workload_patcher.h"
@@ -122,6 +119,30 @@ std::string AddConfigMap(const Manifest& workload, const std::string& suffix,
   for (const auto& [k, v] : data) c["data"][k] = v;
   extra->push_back(c);
   return workload.name() + suffix;
+}
+
+// The Service render emits for a FailOpen InferencePool: it selects the
+// pool's Pods on the pool's target ports, so that NGINX's fallback upstream
+// has a stable address when the EPP gives no decision.
+YAML::Node FallbackService(const InferencePool& pool, const PoolTarget& target) {
+  YAML::Node s;
+  s["apiVersion"] = "v1";
+  s["kind"] = "Service";
+  s["metadata"]["name"] = target.fallback_service;
+  s["metadata"]["namespace"] = pool.key.ns;
+  s["metadata"]["labels"]["app.kubernetes.io/managed-by"] = "epp-bridge-render";
+  s["metadata"]["annotations"]["epp-bridge.io/inference-pool"] = pool.key.name;
+  s["spec"]["type"] = "ClusterIP";
+  for (const auto& [k, v] : pool.selector) s["spec"]["selector"][k] = YamlWriter::QuotedString(v);
+  for (uint16_t p : pool.target_ports) {
+    YAML::Node port;
+    port["name"] = "tcp-" + std::to_string(p);
+    port["port"] = p;
+    port["targetPort"] = p;
+    port["protocol"] = "TCP";
+    s["spec"]["ports"].push_back(port);
+  }
+  return s;
 }
 
 }  // namespace
@@ -303,7 +324,7 @@ bool Renderer::Render(std::vector<Manifest> all, RenderResult* out, std::string*
       exists |= m.passthrough() && m.IsGroupKind("", "Service") && m.ns() == target.key.ns &&
                 m.name() == target.fallback_service;
     }
-    if (!exists) extra.push_back(FallbackService::Build(pools.at(target.key), target));
+    if (!exists) extra.push_back(FallbackService(pools.at(target.key), target));
   }
 
   std::vector<YAML::Node> docs;

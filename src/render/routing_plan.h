@@ -48,7 +48,12 @@ struct Server {
   uint16_t port = 0;
   std::string hostname;  // empty: the port's default server
   std::vector<Location> locations;
-  bool HasPools() const;
+  bool HasPools() const {
+    for (const auto& l : locations) {
+      if (l.action == Location::Action::kPools) return true;
+    }
+    return false;
+  }
 };
 
 struct RoutingPlan {
@@ -57,7 +62,12 @@ struct RoutingPlan {
   std::vector<ServiceTarget> services;
   std::vector<Server> servers;               // by port, then hostname ("" first)
   std::vector<std::string> attached_routes;  // "ns/name" of every attached HTTPRoute
-  bool HasInferenceRoutes() const;
+  bool HasInferenceRoutes() const {
+    for (const auto& s : servers) {
+      if (s.HasPools()) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace eppb::render

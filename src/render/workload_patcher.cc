@@ -2,7 +2,6 @@
 
 #include "render/bridge_container.h"
 #include "render/completion_wiring.h"
-#include "render/container_args.h"
 #include "render/field_reader.h"
 #include "render/pod_volumes.h"
 #include "render/yaml_writer.h"

@@ -5,10 +5,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "config/group_id.h"
-#include "config/listen_address.h"
-#include "config/tls_flags.h"
+#include "cli/group_id.h"
+#include "cli/listen_address.h"
+#include "cli/tls_flags.h"
 #include "observe/entry_guard.h"
+#include "observe/logging.h"
 #include "observe/metrics.h"
 
 namespace eppb {
@@ -122,8 +123,9 @@ BridgeServer::~BridgeServer() {
   io_.stop();
   Wait();
   if (client_ && !client_->CancelAllAndWait(kStreamEndWait)) {
-    spdlog::warn("{} EPP streams still open at shutdown after {} ms; exiting anyway",
-                 client_->live_streams(), kStreamEndWait.count());
+    LogEvent(spdlog::level::warn, "streams-left-at-exit",
+             {{"streams", std::to_string(client_->live_streams())},
+              {"waited_ms", std::to_string(kStreamEndWait.count())}});
   }
   client_.reset();
   registry_.reset();
@@ -152,7 +154,7 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   if (!ValidateTls(&o.tls, error)) return nullptr;
   std::unique_ptr<BridgeServer> s(new BridgeServer(o));
   if (!Configure(s->options_, &s->ctx_, error)) return nullptr;
-  Metrics::Get().WatchBodyBudget(s->ctx_.exchange.body_budget);
+  s->ctx_.metrics->WatchBodyBudget(s->ctx_.exchange.body_budget);
   ChannelOptions copts;
   copts.max_targets = o.max_epp_targets;
   if (o.epp_health_interval_ms < 0 || o.epp_health_unhealthy_interval_ms < 0) {
@@ -189,7 +191,8 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
         return nullptr;
       }
     }
-    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams);
+    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams,
+                                                  *s->ctx_.metrics);
     s->ctx_.holds = s->holds_.get();
     s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
     if (!s->completions_->Bind(o.completion_socket, group, error)) return nullptr;
@@ -260,7 +263,9 @@ void BridgeServer::PollDrain() {
   auto now = std::chrono::steady_clock::now();
   size_t inflight = ctx_.inflight.load();
   if (!released_ && (inflight == 0 || now >= grace_end_)) {
-    if (inflight > 0) spdlog::warn("grace period over with {} exchanges in flight", inflight);
+    if (inflight > 0) {
+      LogEvent(spdlog::level::warn, "grace-over", {{"inflight", std::to_string(inflight)}});
+    }
     released_ = true;
     if (holds_) holds_->ReleaseAll("shutdown");
   }

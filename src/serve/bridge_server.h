@@ -14,7 +14,7 @@
 #include "extproc/grpc_ext_proc_client.h"
 #include "http/listener.h"
 #include "http/server_context.h"
-#include "observe/admin_server.h"
+#include "serve/admin_server.h"
 #include "serve/serve_options.h"
 
 namespace eppb {

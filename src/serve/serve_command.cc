@@ -5,8 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "config/flags.h"
-#include "config/tls_flags.h"
+#include "cli/flags.h"
+#include "cli/tls_flags.h"
 #include "observe/logging.h"
 #include "serve/bridge_server.h"
 

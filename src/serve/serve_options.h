@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "bridge/answer_bounds.h"
-#include "bridge/epp_body_budget.h"
+#include "common/answer_bounds.h"
 #include "common/defaults.h"
-#include "config/tls_config.h"
+#include "common/epp_body_budget.h"
+#include "common/tls_config.h"
 
 namespace eppb {
 

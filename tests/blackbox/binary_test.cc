@@ -6,8 +6,8 @@
 #include <regex>
 #include <thread>
 
-#include "common/certificate.h"
 #include "dev_epp_process.h"
+#include "devepp/certificate.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"

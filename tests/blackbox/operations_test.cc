@@ -70,7 +70,10 @@ TEST_F(Operations, MetricsMoveWithRealTraffic) {
   HttpClient admin(admin_port_);
   auto before = admin.Send("GET", "/metrics", {});
   ASSERT_EQ(before.status, 200);
-  EXPECT_EQ(Sample(before.body, R"(epp_bridge_requests_total{outcome="picked"})"), -1);
+  // Every outcome and failure reason is a series from the start, at zero.
+  EXPECT_EQ(Sample(before.body, R"(epp_bridge_requests_total{outcome="picked"})"), 0);
+  EXPECT_EQ(Sample(before.body, R"(epp_bridge_errors_total{reason="deadline-exceeded"})"), 0);
+  EXPECT_EQ(Sample(before.body, R"(epp_bridge_rejected_requests_total{reason="bad-http"})"), 0);
   for (int i = 0; i < 5; ++i) ASSERT_EQ(c.Send("POST", "/", Epp(), kChat).status, 200);
   EXPECT_EQ(c.Send("POST", "/", Epp({{"x-dev-epp-fault", "status=429"}}), kChat).status, 429);
   EXPECT_EQ(c.Send("POST", "/", Epp({{"x-dev-epp-fault", "grpc-error"}}), kChat).status, 502);

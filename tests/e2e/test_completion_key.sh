@@ -6,8 +6,8 @@
 # gets its response phase at once, and the EPP sees every client's
 # x-request-id unchanged. The completion socket is mode 0660.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 2
@@ -16,8 +16,17 @@ EPP_LOG="$E2E_TMP/dev-epp-EPP_PORT.log"
 mode="$(stat -c %a "$E2E_TMP/completion.sock")"
 assert_eq 660 "$mode" "completion socket mode"
 
+# logged ID: ID as a log field shows it: JSON-quoted when it holds a space,
+# a quote or '=' (observe/logging.h).
+logged() {
+    if [[ "$1" =~ [[:space:]\"=] ]]; then
+        python3 -c 'import json, sys; print(json.dumps(sys.argv[1], ensure_ascii=False))' "$1"
+    else
+        printf '%s\n' "$1"
+    fi
+}
 # ended ID: how many of the dev-epp's end-of-stream lines name request ID.
-ended() { grep -c -F "request_id=$1 messages=" "$EPP_LOG" || true; }
+ended() { grep -c -F "request_id=$(logged "$1") messages=" "$EPP_LOG" || true; }
 
 # wait_ended ID N: until N streams of request ID have ended (10 s).
 wait_ended() {
@@ -47,7 +56,7 @@ sleep 0.5
 out="$(chat -H 'x-request-id: evil id=victim-1')" || fail curl
 [[ "$out" == "200 "* ]] || fail "attacker's request: $out"
 wait_ended "evil id=victim-1" 1
-line="$(grep -m1 -F "request_id=evil id=victim-1 messages=" "$EPP_LOG")"
+line="$(grep -m1 -F "request_id=$(logged "evil id=victim-1") messages=" "$EPP_LOG")"
 assert_contains "$line" "served=127.0.0.1:" "the attacker's own stream got its response phase"
 note "the EPP saw the client's x-request-id unchanged: 'evil id=victim-1'"
 sleep 0.3
@@ -59,7 +68,7 @@ weird='q"uo\te é'
 out="$(chat -H "x-request-id: $weird")" || fail curl
 [[ "$out" == "200 "* ]] || fail "escaped id request: $out"
 wait_ended "$weird" 1
-assert_contains "$(grep -m1 -F "request_id=$weird messages=" "$EPP_LOG")" "served=127.0.0.1:" \
+assert_contains "$(grep -m1 -F "request_id=$(logged "$weird") messages=" "$EPP_LOG")" "served=127.0.0.1:" \
     "response phase for an id with a quote, a backslash and non-ASCII"
 note "an id NGINX escapes still gets its response phase"
 

@@ -2,8 +2,8 @@
 # scripts/demo.sh --once on free ports: the demo starts every process, routes
 # one request through the EPP and stops everything again.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 m1="" m2="" m3="" epp="" bridge="" gw=""

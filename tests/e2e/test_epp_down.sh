@@ -2,8 +2,8 @@
 # EPP down: a FailClose location answers 5xx, a FailOpen location answers 200
 # from a pool member. Also with the bridge itself down.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_mocks 2

@@ -2,8 +2,8 @@
 # EPP errors under FailClose: the bridge's 502/503/504 reaches the client with
 # its reason (X-EPP-Error), and nothing reaches a model server.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 BRIDGE_ARGS=(--deadline-ms 1000)

@@ -2,8 +2,8 @@
 # EPP refusals: an ImmediateResponse from the EPP (429, 503) reaches the
 # client with its status, headers and body.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 1

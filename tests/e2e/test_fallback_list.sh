@@ -2,8 +2,8 @@
 # Fallback list: when the EPP's first endpoint refuses the connection, the
 # request is served by the next one, and the client sees which.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 free_port DEAD

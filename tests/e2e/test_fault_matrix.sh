@@ -8,8 +8,8 @@
 # MATRIX_DOC=docs/reliability.md (`make docs`) it also replaces that page's
 # generated section.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 DEADLINE_MS=1500

@@ -6,8 +6,8 @@
 # over a bound is a 502 epp-answer-too-large; an immediate answer cannot
 # name a destination.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 # The shipped /_epp_bridge buffer holds the largest head the bridge sends.

@@ -2,8 +2,8 @@
 # Large prompts: 2 MiB and 8 MiB prompts reach the model server intact (the
 # gateway spills them to disk; the byte counts must match).
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 2

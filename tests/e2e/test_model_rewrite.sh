@@ -3,8 +3,8 @@
 # the model server receives model "rewritten" (small, 1, 4 and 8 MiB prompts:
 # the bridge returns the rewritten body because /_epp_bridge asks for it).
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 1 --rewrite-model demo=rewritten

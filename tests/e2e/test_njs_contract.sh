@@ -3,8 +3,8 @@
 # answer of docs/protocol.md: picked (with header and body mutations),
 # fallback list, immediate, error, rejected, and the bridge being down.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_mocks 2

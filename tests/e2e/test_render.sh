@@ -7,8 +7,8 @@
 # Also the binary as a Helm post-renderer: stdin to stdout, the bridge
 # container added for AI routes and not for plain ones, exit 1 on bad input.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_mocks 3

@@ -7,8 +7,8 @@
 # configuration, and nginx.conf alone. Also: the Deployment given with
 # --context by mistake makes render exit 1 and say so.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 doc="$REPO_DIR/docs/kubernetes.md"

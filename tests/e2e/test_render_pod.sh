@@ -9,8 +9,8 @@
 # The only changes to the rendered Pod: paths under the root, and the admin
 # listener on 127.0.0.1 instead of 0.0.0.0.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_mocks 2

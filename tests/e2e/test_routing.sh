@@ -3,8 +3,8 @@
 # endpoints, 100 requests (10 at a time) land only on the named endpoints,
 # and X-Gateway-Destination-Endpoint-Served names the one that answered.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 3

@@ -4,8 +4,8 @@
 # the EPP receives :status and the endpoint that actually served (after a
 # fallback retry too) as envoy.lb / x-gateway-destination-endpoint-served.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 free_port DEAD

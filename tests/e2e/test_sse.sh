@@ -2,8 +2,8 @@
 # SSE: a streamed completion reaches the client chunk by chunk (5 chunks
 # sent 200 ms apart must arrive spread over at least 500 ms), ending [DONE].
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_one_pool 1

@@ -2,8 +2,8 @@
 # Weighted pools: two pools, each with its own EPP, split 70/30 by the
 # gateway. Over 200 requests pool A gets 70% +- 10 points.
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$@"
 
 start_mocks 3

@@ -1,5 +1,5 @@
 // Every TLS mode between the bridge and the EPP.
-#include "common/certificate.h"
+#include "devepp/certificate.h"
 #include "stack.h"
 
 namespace eppb::testing {

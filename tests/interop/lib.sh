@@ -2,12 +2,12 @@
 # Helpers for the interop tier: the real peers (llm-d-router's EPP in
 # file-discovery mode, llm-d's EPP v0.7.1 with kube-stub, the GIE lightweight
 # EPP, llm-d-inference-sim, llm-d's P/D sidecar) on loopback, and the gateway
-# from tests/interop/gateway.conf.in. Builds on tests/e2e/lib.sh (processes,
+# from tests/interop/gateway.conf.in. Builds on tests/lib/lib.sh (processes,
 # free ports, NGINX prefixes, assertions); source it, then call e2e_init BIN.
 
 INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=tests/e2e/lib.sh
-source "$INTEROP_DIR/../e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$INTEROP_DIR/../lib/lib.sh"
 
 : "${INTEROP_PEERS:?INTEROP_PEERS must name the directory of the built peers (build-peers.sh)}"
 SIM="$INTEROP_PEERS/llm-d-inference-sim"

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The interop scenarios, sourced by suite.sh after the peers are up. Each
-# scenario_NAME runs in a subshell, fails through fail() (tests/e2e/lib.sh)
+# scenario_NAME runs in a subshell, fails through fail() (tests/lib/lib.sh)
 # and may print "DETAIL: ..." (shown in docs/interop.md) and
 # "STATUS: skip|n/a|limit" for an outcome other than pass.
 #

@@ -4,7 +4,7 @@
 #   - hadolint on Dockerfile (.hadolint.yaml);
 #   - every shared library of the built binary (ldd) comes from a package that
 #     the Dockerfile's runtime stage installs, or one they depend on;
-#   - the chart's copies of deploy/nginx and njs/epp.js are current;
+#   - the chart's files/ are links to deploy/nginx and njs/epp.js (one copy of each);
 #   - helm lint --strict and helm template for several value sets, each output
 #     decoded strictly against the Kubernetes, Gateway API and Inference
 #     Extension Go types (kvalidate/), with the security settings required;
@@ -126,15 +126,17 @@ check_dockerfile_user() {
 check "runtime stage runs as 101:1001 and copies only the binary" check_dockerfile_user
 
 # --- chart -----------------------------------------------------------------------
+# The chart's files/ are links to the one copy of each file, never copies.
 check_chart_files() {
-    local f rc=0
+    local f link rc=0
     for f in deploy/nginx/epp-http.conf deploy/nginx/epp-server.conf deploy/nginx/epp-proxy.conf njs/epp.js; do
-        cmp -s "$repo/$f" "$chart/files/$(basename "$f")" ||
-            { echo "$chart/files/$(basename "$f") differs from $f: cp $f deploy/helm/epp-bridge/files/"; rc=1; }
+        link="$chart/files/$(basename "$f")"
+        [[ -L "$link" && "$(realpath "$link")" == "$(realpath "$repo/$f")" ]] ||
+            { echo "$link is not a link to $f"; rc=1; }
     done
     return $rc
 }
-check "chart files/ match deploy/nginx and njs" check_chart_files
+check "chart files/ link to deploy/nginx and njs" check_chart_files
 
 value_sets=(
     "default:"

@@ -3,8 +3,8 @@
 # namespace (NGF's epp.js hard-codes the sidecar at 127.0.0.1:54800).
 #   cases.sh BIN [REPORT-DIR]   (NGF_DIR: the folder holding NGF's epp.js)
 set -euo pipefail
-# shellcheck source=tests/e2e/lib.sh
-source "$(dirname "$0")/../e2e/lib.sh"
+# shellcheck source=tests/lib/lib.sh
+source "$(dirname "$0")/../lib/lib.sh"
 e2e_init "$1"
 [[ "${NGF_TIER_INSIDE:-}" == 1 && -f "${NGF_DIR:-}/epp.js" ]] || fail "run tests/ngf/run.sh instead"
 REPORT_DIR="${2:-$E2E_TMP/report}"
@@ -200,7 +200,7 @@ for ((i = 0; i < 50; i++)); do
     [[ -n "$(ended rp-ngf)" && "$(ended rp-ours)" == *"served=127.0.0.1:"* ]] && break
     sleep 0.1
 done
-[[ "$(ended rp-ngf)" == *"served=" ]] || fail "NGF's stream: $(ended rp-ngf)"
+[[ "$(ended rp-ngf)" == *'served=""' ]] || fail "NGF's stream: $(ended rp-ngf)"
 assert_contains "$(ended rp-ours)" "served=127.0.0.1:" "response phase via ours"
 row "response phase (EPP hears ResponseHeaders with the served endpoint)" \
     "none: stream closed after the pick" "yes, after the response completes"

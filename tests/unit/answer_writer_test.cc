@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "bridge/answer_head_size.h"
+#include "common/answer_head_size.h"
 
 namespace eppb {
 namespace {
@@ -57,7 +57,7 @@ TEST(AnswerWriter, ImmediateAndErrorAnswersAreMarked) {
   EXPECT_EQ(r1["retry-after"], "2");
   EXPECT_EQ(r1.body(), "inference error: shed");
 
-  auto r2 = RenderAnswer(BridgeAnswer::Error(504, "deadline-exceeded", "too slow"), 11, true);
+  auto r2 = RenderAnswer(BridgeAnswer::Fail(Failure::kDeadlineExceeded, "too slow"), 11, true);
   EXPECT_EQ(r2.result_int(), 504u);
   EXPECT_EQ(r2["X-EPP-Outcome"], "error");
   EXPECT_EQ(r2["X-EPP-Error"], "deadline-exceeded");
@@ -89,8 +89,8 @@ TEST(AnswerWriter, RenderHeadMatchesBeastsSerializer) {
   pick.endpoints = {{"10.0.0.1", 8000, false}};
   pick.headers = {{"x-gateway-model-name", "llama"}};
   cases.push_back(RenderAnswer(std::move(pick), 11, true));
-  cases.push_back(RenderAnswer(BridgeAnswer::Error(503, "epp-unavailable", "down"), 10, false));
-  cases.push_back(RenderAnswer(BridgeAnswer::Error(503, "epp-unavailable", "down"), 10, true));
+  cases.push_back(RenderAnswer(BridgeAnswer::Fail(Failure::kEppUnavailable, "down"), 10, false));
+  cases.push_back(RenderAnswer(BridgeAnswer::Fail(Failure::kEppUnavailable, "down"), 10, true));
   BridgeAnswer odd;
   odd.outcome = Outcome::kImmediate;
   odd.status = 599;  // no reason phrase known
@@ -135,8 +135,8 @@ TEST(AnswerWriter, HeadSizeIsAnUpperBoundOfTheRenderedHead) {
     imm.body = "x";
     answers.push_back(imm);
   }
-  answers.push_back(BridgeAnswer::Error(504, "deadline-exceeded", "slow"));
-  answers.push_back(BridgeAnswer::Rejected(431, "headers-too-large", "big"));
+  answers.push_back(BridgeAnswer::Fail(Failure::kDeadlineExceeded, "slow"));
+  answers.push_back(BridgeAnswer::Fail(Failure::kHeadersTooLarge, "big"));
   for (const auto& a : answers) {
     for (unsigned version : {10u, 11u}) {
       for (bool keep_alive : {true, false}) {

@@ -54,7 +54,7 @@ TEST(BodyRequest, OtherAnswersKeepTheirBodies) {
   immediate.body = "slow down";
   KeepRewrittenBodyIfWanted(&immediate, false);
   EXPECT_EQ(immediate.body, "slow down");
-  auto error = BridgeAnswer::Error(503, "epp-unavailable", "no EPP");
+  auto error = BridgeAnswer::Fail(Failure::kEppUnavailable, "no EPP");
   KeepRewrittenBodyIfWanted(&error, false);
   EXPECT_EQ(error.body, "no EPP");
 }

@@ -48,9 +48,9 @@ class ExchangeTest : public ::testing::Test {
         {":method", "POST"}, {":path", "/v1/completions"}, {"x-request-id", req->request_id}};
     req->body = "hello";
     req->completion_key = Key(made_);
-    if (held && !holds_) holds_.emplace(io_.get_executor(), 16);
+    if (held && !holds_) holds_.emplace(io_.get_executor(), 16, Metrics::Get());
     return std::make_shared<Exchange>(
-        io_.get_executor(), &client_, config_, std::move(req),
+        io_.get_executor(), &client_, config_, Metrics::Get(), std::move(req),
         [this](BridgeAnswer a) { answers_.push_back(std::move(a)); }, held ? &*holds_ : nullptr);
   }
 
@@ -292,7 +292,7 @@ TEST_F(ExchangeTest, RecordArrivingAfterReleaseIsDropped) {
 
 // A full table releases its oldest held stream.
 TEST_F(ExchangeTest, FullTableReleasesTheOldestHold) {
-  holds_.emplace(io_.get_executor(), 1);
+  holds_.emplace(io_.get_executor(), 1, Metrics::Get());
   auto a = Make(true), b = Make(true);
   a->Start();
   b->Start();
@@ -310,7 +310,7 @@ TEST_F(ExchangeTest, FullTableReleasesTheOldestHold) {
 TEST_F(ExchangeTest, ShutdownWithHeldAndLingeringStreams) {
   config_.linger = 10s;
   config_.hold_ttl = 10s;
-  holds_.emplace(io_.get_executor(), 16);
+  holds_.emplace(io_.get_executor(), 16, Metrics::Get());
   auto held = Make(true);
   auto lingering = Make(false);
   held->Start();

@@ -1,9 +1,11 @@
 // The held-stream table on its strand (here: an executor the test runs).
-#include "bridge/held_stream_table.h"
+#include "complete/held_stream_table.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+
+#include "observe/metrics.h"
 
 namespace eppb {
 namespace {
@@ -25,7 +27,7 @@ class HeldStreamTableTest : public ::testing::Test {
 };
 
 TEST_F(HeldStreamTableTest, MatchesDuplicatesLateAndUnknown) {
-  HeldStreamTable t(io_.get_executor(), 10);
+  HeldStreamTable t(io_.get_executor(), 10, Metrics::Get());
   auto a = std::make_shared<FakeHeld>();
   t.Hold("a", a);
   EXPECT_EQ(t.size(), 0u) << "Hold posts to the table's strand";
@@ -49,7 +51,7 @@ TEST_F(HeldStreamTableTest, MatchesDuplicatesLateAndUnknown) {
 }
 
 TEST_F(HeldStreamTableTest, FullTableReleasesTheOldestAndSameKeyReplaces) {
-  HeldStreamTable t(io_.get_executor(), 2);
+  HeldStreamTable t(io_.get_executor(), 2, Metrics::Get());
   auto a = std::make_shared<FakeHeld>(), b = std::make_shared<FakeHeld>(),
        c = std::make_shared<FakeHeld>(), b2 = std::make_shared<FakeHeld>();
   t.Hold("a", a);

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "render/manifest_reader.h"
+#include "render/manifest.h"
 #include "render/nginx_config_writer.h"
 #include "render/pod_checker.h"
 #include "render/renderer.h"
