@@ -18,6 +18,11 @@ H2TargetPool::H2TargetPool(boost::asio::io_context& io, EppTarget target,
 void H2TargetPool::Open(std::shared_ptr<H2Stream> stream) {
   if (stream->done()) return;  // cancelled before it got here
   if (closing_) return stream->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
+  if (live_.load() > options_.max_streams_per_target) {
+    return stream->Fail(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "too many streams to the EPP (" + std::to_string(options_.max_streams_per_target) + ")"));
+  }
   stream->Arm();
   H2Connection* best = nullptr;
   H2Connection* fallback = nullptr;
