@@ -9,11 +9,13 @@ std::string FormatGrpcTimeout(std::chrono::milliseconds timeout) {
   int64_t ms = timeout.count();
   if (ms <= 0) return "0m";
   if (ms <= kMaxDigits) return std::to_string(ms) + "m";
-  int64_t s = (ms + 999) / 1000;
+  // Rounded up without overflow (ms may be near the type's maximum).
+  auto up = [](int64_t n, int64_t unit) { return n / unit + (n % unit != 0); };
+  int64_t s = up(ms, 1000);
   if (s <= kMaxDigits) return std::to_string(s) + "S";
-  int64_t m = (s + 59) / 60;
+  int64_t m = up(s, 60);
   if (m <= kMaxDigits) return std::to_string(m) + "M";
-  int64_t h = (m + 59) / 60;
+  int64_t h = up(m, 60);
   return std::to_string(h <= kMaxDigits ? h : kMaxDigits) + "H";
 }
 
