@@ -11,7 +11,7 @@ RUN apt-get update \
         cmake ninja-build g++ pkg-config \
         libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
         libboost-dev libboost-system-dev libcli11-dev libspdlog-dev libfmt-dev \
-        prometheus-cpp-dev libyaml-cpp-dev libssl-dev \
+        prometheus-cpp-dev libyaml-cpp-dev libssl-dev libnghttp2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -35,6 +35,7 @@ RUN apt-get update \
         libfmt9 \
         libgrpc++1.51 \
         libgrpc29 \
+        libnghttp2-14 \
         libprometheus-cpp-core1.0 \
         libprotobuf32 \
         libre2-9 \

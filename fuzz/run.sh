@@ -13,7 +13,7 @@ repo="$(cd "$here/.." && pwd)"
 seconds="${1:-60}"
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || { echo "usage: $0 [SECONDS] [TARGET...]" >&2; exit 2; }
 shift || true
-all_targets=(http_request extproc_reply endpoint_list completion_record)
+all_targets=(http_request extproc_reply endpoint_list completion_record grpc_frame)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all_targets[@]}")
 for t in "${targets[@]}"; do
@@ -23,7 +23,7 @@ build="${FUZZ_BUILD:-$repo/build-fuzz}"
 jobs="${FUZZ_JOBS:-2}"
 
 declare -A max_len=([http_request]=16384 [extproc_reply]=16384 [endpoint_list]=512
-                    [completion_record]=4200)
+                    [completion_record]=4200 [grpc_frame]=8192)
 
 "$here/install-deps.sh"
 if [[ ! -f "$build/build.ninja" ]]; then

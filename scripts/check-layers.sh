@@ -9,7 +9,8 @@ LAYERS=(
   "common"                      # vocabulary: requests, answers, endpoints, limits
   "observe"                     # logging, metrics, entry guard
   "cli net"                     # flag helpers; listening sockets
-  "extproc"                     # the ext_proc gRPC seam
+  "extproc"                     # the ext_proc seam and its gRPC C++ transport
+  "h2"                          # the HTTP/2 transport; the choice of transport
   "complete"                    # completion records and the held-stream table
   "bridge"                      # Exchange: one request's conversation with the EPP
   "http"                        # NGINX-facing listener and sessions

@@ -7,6 +7,6 @@ exec "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" \
   cmake ninja-build g++ pkg-config make \
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
   libboost-dev libboost-system-dev libcli11-dev libspdlog-dev libfmt-dev \
-  prometheus-cpp-dev libyaml-cpp-dev libssl-dev \
+  prometheus-cpp-dev libyaml-cpp-dev libssl-dev libnghttp2-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   nginx libnginx-mod-http-js curl iproute2 openssl wrk clang-format

@@ -8,6 +8,7 @@
 
 #include "extproc/channel_registry.h"
 #include "extproc/ext_proc_stream.h"
+#include "extproc/tracked_ext_proc_client.h"
 
 namespace eppb {
 
@@ -15,7 +16,7 @@ class GrpcStream;
 
 // Also tracks every live stream, so that shutdown can cancel them and wait
 // until gRPC has let go of them before the executors they post to are gone.
-class GrpcExtProcClient final : public ExtProcClient {
+class GrpcExtProcClient final : public TrackedExtProcClient {
  public:
   explicit GrpcExtProcClient(ChannelRegistry* registry);
   // Cancels what is left and waits a bounded time; a stream that still ends
@@ -30,11 +31,12 @@ class GrpcExtProcClient final : public ExtProcClient {
                                        Refusal* refusal) override;
 
   // Cancels every live stream (even half-closed ones the EPP keeps open).
-  void CancelAll();
+  void CancelAll() override;
   // CancelAll, then waits up to `timeout` for gRPC to end them. True when
   // none is left.
-  bool CancelAllAndWait(std::chrono::milliseconds timeout);
-  size_t live_streams() const;
+  bool CancelAllAndWait(std::chrono::milliseconds timeout) override;
+  size_t live_streams() const override;
+  size_t targets() const override { return registry_->size(); }
 
  private:
   // The live streams, shared with each stream's end callback so that a

@@ -19,7 +19,7 @@
 #include "common/defaults.h"
 #include "common/header_rules.h"
 #include "extproc/channel_registry.h"
-#include "extproc/grpc_ext_proc_client.h"
+#include "extproc/make_ext_proc_client.h"
 #include "http/request_translator.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -46,6 +46,8 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
   AddOpt(cmd, "--request-id", o->request_id, "x-request-id (default: generated)", r);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Body chunk size", r);
   AddOpt(cmd, "--deadline-ms", o->deadline_ms, "Deadline per request", r);
+  AddOpt(cmd, "--epp-transport", o->epp_transport, "EPP client: grpc (gRPC C++) or h2 (nghttp2)", r)
+      ->check(CLI::IsMember({"grpc", "h2"}));
   AddTlsFlags(cmd, &o->tls);
   AddOpt(cmd, "--requests", o->requests, "Requests to send (load mode when > 1)", l);
   AddOpt(cmd, "--concurrency", o->concurrency, "Requests in flight at once", l);
@@ -272,14 +274,22 @@ int RunPick(PickOptions o) {
     std::cerr << "pick: " << error << "\n";
     return 2;
   }
-  GrpcExtProcClient client(registry.get());
+  // Declared before the client: the HTTP/2 transport's sockets live on it.
+  asio::io_context io;
+  H2ClientOptions h2;
+  h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
+  auto client_owner = MakeExtProcClient(o.epp_transport, registry.get(), io, o.tls, h2, &error);
+  if (!client_owner) {
+    std::cerr << "pick: " << error << "\n";
+    return 2;
+  }
+  TrackedExtProcClient& client = *client_owner;
   ExchangeConfig cfg;
   cfg.deadline = std::chrono::milliseconds(o.deadline_ms);
   cfg.chunk_bytes = o.chunk_bytes;
   cfg.max_body_bytes = std::max<size_t>(base.body.size() * 2, kDefaultMaxBodyBytes);
   cfg.linger = std::chrono::milliseconds(1000);
 
-  asio::io_context io;
   auto work = asio::make_work_guard(io);
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;

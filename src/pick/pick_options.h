@@ -12,6 +12,7 @@ namespace eppb {
 struct PickOptions {
   std::string epp;  // host:port
   TlsConfig tls;
+  std::string epp_transport = "grpc";  // grpc (gRPC C++) or h2 (nghttp2)
   std::string method = "POST";
   std::string path = "/v1/chat/completions";
   std::string authority = "localhost";

@@ -8,6 +8,7 @@
 #include "cli/group_id.h"
 #include "cli/listen_address.h"
 #include "cli/tls_flags.h"
+#include "h2/make_ext_proc_client.h"
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -174,7 +175,18 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
     *error = "EPP TLS setup: " + *error;
     return nullptr;
   }
-  s->client_ = std::make_unique<GrpcExtProcClient>(s->registry_.get());
+  H2ClientOptions h2;
+  h2.max_targets = o.max_epp_targets;
+  h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
+  s->client_ =
+      MakeExtProcClient(o.epp_transport, s->registry_.get(), s->io_, s->options_.tls, h2, error);
+  if (!s->client_) {
+    *error = "EPP TLS setup: " + *error;
+    return nullptr;
+  }
+  if (o.epp_transport == "h2" && o.epp_health_interval_ms > 0) {
+    spdlog::info("--epp-transport h2 does not probe the EPPs' health yet: --epp-health-* unused");
+  }
   s->ctx_.client = s->client_.get();
   s->threads_ = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   s->listener_ = std::make_shared<Listener>(s->io_, &s->ctx_);

@@ -11,7 +11,7 @@
 
 #include "complete/completion_listener.h"
 #include "extproc/channel_registry.h"
-#include "extproc/grpc_ext_proc_client.h"
+#include "extproc/tracked_ext_proc_client.h"
 #include "http/listener.h"
 #include "http/server_context.h"
 #include "serve/admin_server.h"
@@ -33,6 +33,7 @@ class BridgeServer {
   const ServeOptions& options() const { return options_; }
   ServerContext& context() { return ctx_; }
   ChannelRegistry& registry() { return *registry_; }
+  size_t epp_targets() const { return client_->targets(); }  // whichever the transport
   HeldStreamTable* holds() { return holds_.get(); }
   boost::asio::io_context& io() { return io_; }
 
@@ -59,7 +60,7 @@ class BridgeServer {
   ServeOptions options_;
   ServerContext ctx_;
   std::unique_ptr<ChannelRegistry> registry_;
-  std::unique_ptr<GrpcExtProcClient> client_;
+  std::unique_ptr<TrackedExtProcClient> client_;  // --epp-transport
   unsigned threads_ = 1;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<AdminServer> admin_;

@@ -169,7 +169,7 @@ TEST_F(BridgeDevEpp, ManySequentialRequestsShareOneConnectionAndOneChannel) {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   EXPECT_EQ(client_->connects(), 1);
-  EXPECT_EQ(bridge_->registry().size(), 1u);
+  EXPECT_EQ(bridge_->epp_targets(), 1u);
 }
 
 TEST_F(BridgeDevEpp, ConcurrentRequestsAllGetAnswers) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -30,8 +31,22 @@ inline std::unique_ptr<DevEppServer> StartEpp(DevEppOptions o = {}) {
   return s;
 }
 
+// The EPP transport the suite runs with: EPP_BRIDGE_TEST_TRANSPORT (grpc or
+// h2; ctest runs the tier once with each), else the default.
+inline std::string TestTransport() {
+  const char* t = std::getenv("EPP_BRIDGE_TEST_TRANSPORT");
+  return t && *t ? t : ServeOptions{}.epp_transport;
+}
+
+// For tests of what only the gRPC C++ transport does yet (health probes,
+// per-channel metrics).
+#define SKIP_UNLESS_GRPC_TRANSPORT()              \
+  if (::eppb::testing::TestTransport() != "grpc") \
+  GTEST_SKIP() << "not on --epp-transport " << ::eppb::testing::TestTransport()
+
 inline std::unique_ptr<BridgeServer> StartBridge(ServeOptions o = {}) {
   o.listen = "127.0.0.1:0";
+  o.epp_transport = TestTransport();
   if (o.threads == 0) o.threads = 2;
   o.log_level = "warn";
   if (o.admin_listen == "127.0.0.1:54801") o.admin_listen = "127.0.0.1:0";

@@ -1,0 +1,24 @@
+// The knobs of the HTTP/2 EPP transport (--epp-transport h2).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace eppb {
+
+struct H2ClientOptions {
+  size_t max_receive_bytes = 8 << 20;  // one gRPC message from the EPP
+  size_t max_header_bytes = 16 << 10;  // one response header block or trailers
+  size_t max_targets = 64;             // EPP targets with a connection pool
+  size_t max_connections = 4;          // per target, when the EPP limits its streams
+  // Open, queued and held streams to one target (above --max-inflight plus
+  // --max-held-streams): a bound on memory, the rest fail with UNAVAILABLE.
+  size_t max_streams_per_target = 1 << 16;
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds initial_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds keepalive{30000};  // PING while streams are open
+  std::chrono::milliseconds keepalive_timeout{10000};
+};
+
+}  // namespace eppb

@@ -1,0 +1,198 @@
+#include "h2/h2_stream.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <boost/asio/post.hpp>
+
+#include "h2/h2_connection.h"
+#include "observe/entry_guard.h"
+
+namespace eppb {
+
+namespace asio = boost::asio;
+
+H2Stream::H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+                   std::chrono::milliseconds lifetime, const H2ClientOptions& options, OnEnd on_end)
+    : strand_(strand),
+      callbacks_(std::move(callbacks)),
+      lifetime_(lifetime),
+      on_end_(std::move(on_end)),
+      timer_(strand),
+      decoder_(options.max_receive_bytes),
+      call_(options.max_header_bytes) {}
+
+void H2Stream::Send(extproc::ProcessingRequest message) {
+  asio::post(strand_, [self = shared_from_this(), m = std::move(message)]() mutable {
+    Guarded("h2-send", [&] { self->DoSend(std::move(m), false); });
+  });
+}
+
+void H2Stream::SendLast(extproc::ProcessingRequest message) {
+  asio::post(strand_, [self = shared_from_this(), m = std::move(message)]() mutable {
+    Guarded("h2-send", [&] { self->DoSend(std::move(m), true); });
+  });
+}
+
+void H2Stream::Close() {
+  asio::post(strand_,
+             [self = shared_from_this()] { Guarded("h2-close", [&] { self->DoClose(); }); });
+}
+
+void H2Stream::Cancel() {
+  asio::post(strand_,
+             [self = shared_from_this()] { Guarded("h2-cancel", [&] { self->DoCancel(); }); });
+}
+
+void H2Stream::Arm() {
+  timer_.expires_after(lifetime_);
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->done_) return;
+    Guarded("h2-deadline", [&] {
+      self->EndLocally(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded"));
+    });
+  });
+}
+
+void H2Stream::Attach(H2Connection* connection, int32_t id) {
+  connection_ = connection;
+  id_ = id;
+}
+
+void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
+  if (done_ || close_wanted_) return;
+  std::string bytes;
+  if (!message.SerializeToString(&bytes)) {
+    return EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize a message"));
+  }
+  if (out_taken_ > 0 && out_taken_ == out_.size()) {
+    out_.clear();
+    out_taken_ = 0;
+  }
+  AppendGrpcFrame(bytes, &out_);
+  close_wanted_ = last;
+  if (connection_) {
+    connection_->ResumeData(id_);
+    connection_->Flush();
+  }
+}
+
+void H2Stream::DoClose() {
+  if (done_ || close_wanted_) return;
+  close_wanted_ = true;
+  if (connection_) {
+    connection_->ResumeData(id_);
+    connection_->Flush();
+  }
+}
+
+void H2Stream::DoCancel() {
+  if (done_) return;
+  EndLocally(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
+}
+
+size_t H2Stream::ReadOut(uint8_t* out, size_t size, bool* eof) {
+  size_t n = std::min(size, out_.size() - out_taken_);
+  std::copy_n(out_.data() + out_taken_, n, out);
+  out_taken_ += n;
+  if (out_taken_ == out_.size()) {
+    // Everything handed over: free the buffer, it may have held a large body.
+    out_.clear();
+    out_.shrink_to_fit();
+    out_taken_ = 0;
+    *eof = close_wanted_;
+    eof_sent_ = close_wanted_;
+  } else if (out_taken_ > (1u << 20) && out_taken_ * 2 > out_.size()) {
+    out_.erase(0, out_taken_);
+    out_taken_ = 0;
+  }
+  return n;
+}
+
+bool H2Stream::OnBeginHeaders() {
+  if (done_) return false;
+  if (call_.BeginBlock()) return true;
+  EndLocally(*call_.refusal());
+  return false;
+}
+
+bool H2Stream::OnHeader(std::string_view name, std::string_view value) {
+  if (done_) return false;
+  if (call_.OnField(name, value)) return true;
+  EndLocally(*call_.refusal());
+  return false;
+}
+
+bool H2Stream::OnData(std::string_view data) {
+  if (done_) return false;
+  if (!call_.HeadersAccepted()) {
+    EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "the EPP sent DATA before its headers"));
+    return false;
+  }
+  bool parsed = true;
+  bool ok = decoder_.Feed(data, [&](std::string_view bytes) {
+    if (!parsed || done_) return;
+    extproc::ProcessingResponse reply;
+    if (!reply.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      parsed = false;
+      return;
+    }
+    Guarded("h2-reply", [&] { callbacks_->OnReply(std::move(reply)); });
+  });
+  if (!ok) {
+    EndLocally(decoder_.error());
+    return false;
+  }
+  if (!parsed) {
+    EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not parse a message from the EPP"));
+    return false;
+  }
+  return true;
+}
+
+void H2Stream::OnPeerEnd() {
+  if (done_) return;
+  // The trailers (or a trailers-only response) end the call, as in gRPC: a
+  // request still being written is abandoned.
+  H2Connection* connection = connection_;
+  Finish(decoder_.Finish() ? call_.Final() : decoder_.error());
+  if (connection && !eof_sent_) {
+    connection->Reset(id_, NGHTTP2_NO_ERROR);
+    connection->Flush();
+  }
+}
+
+void H2Stream::OnClosed(uint32_t h2_error_code) {
+  connection_ = nullptr;
+  if (!done_) Finish(StatusForStreamReset(h2_error_code));
+}
+
+void H2Stream::Fail(grpc::Status status) {
+  connection_ = nullptr;
+  if (!done_) Finish(std::move(status));
+}
+
+void H2Stream::EndLocally(grpc::Status status) {
+  if (done_) return;
+  H2Connection* connection = connection_;
+  Finish(std::move(status));
+  // nghttp2 still knows the stream: reset it; the connection forgets it when
+  // nghttp2 reports it closed.
+  if (connection) {
+    connection->Reset(id_, NGHTTP2_CANCEL);
+    connection->Flush();
+  }
+}
+
+void H2Stream::Finish(grpc::Status status) {
+  done_ = true;
+  timer_.cancel();
+  out_.clear();
+  out_.shrink_to_fit();
+  out_taken_ = 0;
+  auto callbacks = std::move(callbacks_);
+  if (callbacks) Guarded("h2-done", [&] { callbacks->OnStreamDone(status); });
+  callbacks.reset();  // our reference goes before the pool hears of the end
+  if (auto on_end = std::move(on_end_)) Guarded("h2-end", [&] { on_end(); });
+}
+
+}  // namespace eppb

@@ -1,0 +1,94 @@
+// ExtProcStream over one HTTP/2 stream of an H2Connection.
+//
+// Threads: Send/Close/SendLast/Cancel run on the owner's executor (the
+// exchange's strand) and make one post each to the target's strand, which
+// owns every member below. The callbacks are called on that strand, as the
+// gRPC transport calls them on its threads: OnReply per message, then
+// OnStreamDone once, last.
+//
+// Lifetime: the pool, the connection (while nghttp2 knows the stream) and
+// pending posts hold it. Finish() is the one place it ends: it tells the
+// callbacks, lets go of them and reports the end to the pool (on_end).
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "extproc/ext_proc_stream.h"
+#include "h2/grpc_call_status.h"
+#include "h2/grpc_frame_decoder.h"
+#include "h2/h2_client_options.h"
+#include "h2/h2_executor.h"
+
+namespace eppb {
+
+class H2Connection;
+
+class H2Stream final : public ExtProcStream, public std::enable_shared_from_this<H2Stream> {
+ public:
+  using OnEnd = std::function<void()>;
+  H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+           std::chrono::milliseconds lifetime, const H2ClientOptions& options, OnEnd on_end);
+
+  // ExtProcStream (the owner's executor): one post each.
+  void Send(extproc::ProcessingRequest message) override;
+  void Close() override;
+  void SendLast(extproc::ProcessingRequest message) override;
+  void Cancel() override;
+
+  // --- the target's strand only ---
+  // Starts the lifetime timer (when the pool takes the stream).
+  void Arm();
+  // The connection has submitted the stream as HTTP/2 stream `id`.
+  void Attach(H2Connection* connection, int32_t id);
+  bool done() const { return done_; }
+  std::chrono::milliseconds lifetime() const { return lifetime_; }
+
+  // nghttp2's data source: copies up to `size` queued bytes into `out`.
+  // Returns the bytes copied; *eof once everything is written and the
+  // half-close is wanted; 0 without eof means "nothing yet" (deferred).
+  size_t ReadOut(uint8_t* out, size_t size, bool* eof);
+  // A header block begins / one field of it. DATA for the stream. False
+  // when the stream has ended (here, on a bad or oversized input: it is
+  // reset, and its status says why).
+  bool OnBeginHeaders();
+  bool OnHeader(std::string_view name, std::string_view value);
+  bool OnData(std::string_view data);
+  // The EPP ended its side (END_STREAM): the call is over.
+  void OnPeerEnd();
+  // nghttp2 closed the stream (after both ends, or a reset either way).
+  void OnClosed(uint32_t h2_error_code);
+  // Ends the stream with `status` (connection lost, refused, shutdown).
+  void Fail(grpc::Status status);
+
+ private:
+  void DoSend(extproc::ProcessingRequest message, bool last);
+  void DoClose();
+  void DoCancel();
+  // Ends locally: the status is ours, and the peer gets RST_STREAM CANCEL.
+  void EndLocally(grpc::Status status);
+  void Finish(grpc::Status status);  // the one place the stream ends
+
+  H2Strand strand_;
+  std::shared_ptr<ExtProcStreamCallbacks> callbacks_;  // reset in Finish
+  const std::chrono::milliseconds lifetime_;
+  OnEnd on_end_;
+  boost::asio::steady_timer timer_;  // the stream's whole life (deadline + linger)
+
+  H2Connection* connection_ = nullptr;  // set while nghttp2 knows the stream
+  int32_t id_ = -1;
+  std::string out_;       // framed messages not yet taken by nghttp2
+  size_t out_taken_ = 0;  // bytes of out_ already taken
+  bool close_wanted_ = false;
+  bool eof_sent_ = false;  // nghttp2 took our END_STREAM
+  bool done_ = false;      // Finish ran
+  GrpcFrameDecoder decoder_;
+  GrpcCallStatus call_;
+};
+
+}  // namespace eppb

@@ -1,0 +1,68 @@
+// The HTTP/2 connections to one EPP target and the streams on them.
+//
+// Threads: one strand (strand()) owns the pool, its connections and their
+// streams; the client posts every new stream to it. Only live() is read
+// elsewhere (the client's eviction, under the client's lock).
+//
+// Connections: a stream goes to the first usable connection with room under
+// the EPP's SETTINGS_MAX_CONCURRENT_STREAMS; when all are full a new one is
+// opened, up to max_connections, and past that the least loaded one takes it
+// (nghttp2 queues it until a stream ends; the stream's deadline bounds the
+// wait). A connection that fails before it connects starts a backoff
+// (initial_backoff, x1.6, up to max_backoff) during which new streams fail at
+// once with UNAVAILABLE, as a gRPC channel in TRANSIENT_FAILURE does; the
+// first stream after it connects again (re-resolving the name).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/epp_target.h"
+#include "h2/h2_client_options.h"
+#include "h2/h2_connection.h"
+#include "h2/h2_executor.h"
+#include "h2/h2_stream.h"
+
+namespace eppb {
+
+class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
+ public:
+  H2TargetPool(boost::asio::io_context& io, EppTarget target,
+               std::shared_ptr<boost::asio::ssl::context> tls, std::string server_name,
+               const H2ClientOptions& options);
+
+  const H2Strand& strand() const { return strand_; }
+  // Streams started on this pool and not ended yet.
+  std::atomic<size_t>& live() { return live_; }
+
+  // Strand: takes a new stream.
+  void Open(std::shared_ptr<H2Stream> stream);
+  // Strand: ends every stream (CANCELLED), closes the connections and
+  // refuses later streams.
+  void CancelAll();
+  // The same from any thread, once the executor has stopped (shutdown).
+  void ShutdownNow() { CancelAll(); }
+
+ private:
+  H2Connection* NewConnection();
+  void OnClosed(H2Connection* connection, bool was_ready, const std::string& why);
+
+  H2Strand strand_;
+  const EppTarget target_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  const std::string server_name_;
+  const H2ClientOptions options_;
+  std::atomic<size_t> live_{0};
+
+  std::vector<std::shared_ptr<H2Connection>> connections_;
+  std::chrono::milliseconds backoff_{0};            // 0: the last connect succeeded
+  std::chrono::steady_clock::time_point retry_at_;  // no new connection before
+  std::string last_error_;
+  bool closing_ = false;
+};
+
+}  // namespace eppb
