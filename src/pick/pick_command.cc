@@ -19,7 +19,7 @@
 #include "common/defaults.h"
 #include "common/header_rules.h"
 #include "extproc/channel_registry.h"
-#include "extproc/make_ext_proc_client.h"
+#include "h2/make_ext_proc_client.h"
 #include "http/request_translator.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
