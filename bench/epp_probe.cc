@@ -50,11 +50,16 @@ int main(int argc, char** argv) {
   int requests = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--epp") epp = v;
-    else if (k == "--body-file") body_file = v;
-    else if (k == "--chunk-bytes") chunk = std::strtoul(v.c_str(), nullptr, 10);
-    else if (k == "--requests") requests = std::atoi(v.c_str());
-    else return Usage();
+    if (k == "--epp")
+      epp = v;
+    else if (k == "--body-file")
+      body_file = v;
+    else if (k == "--chunk-bytes")
+      chunk = std::strtoul(v.c_str(), nullptr, 10);
+    else if (k == "--requests")
+      requests = std::atoi(v.c_str());
+    else
+      return Usage();
   }
   if (epp.empty() || body_file.empty() || chunk < 1 || requests < 1) return Usage();
 
@@ -79,8 +84,7 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(-1);
-  auto channel =
-      grpc::CreateCustomChannel("ipv4:" + epp, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel("ipv4:" + epp, grpc::InsecureChannelCredentials(), args);
   auto stub = extproc::ExternalProcessor::NewStub(channel);
   eppb::MessageBuilder builder(chunk);
 

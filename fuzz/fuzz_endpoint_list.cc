@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ParseSubsetList(s, &subset, &error)) {
     for (const auto& t : subset) {
       bool v6 = false;
-      Require(ParseIpLiteral(t.address, &v6).has_value(), "subset address is not an IP",
-              t.address);
+      Require(ParseIpLiteral(t.address, &v6).has_value(), "subset address is not an IP", t.address);
       Require(!t.port || *t.port != 0, "subset port 0");
     }
   } else {

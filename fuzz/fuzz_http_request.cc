@@ -49,9 +49,9 @@ void CheckMessages(const BridgeRequest& req, size_t chunk) {
     if (count == 0) {
       Require(msg.has_request_headers() && msg.has_protocol_config(),
               "first message is not headers with protocol_config");
-      Require(msg.request_headers().headers().headers_size() ==
-                  static_cast<int>(req.headers.size()),
-              "header count changed");
+      Require(
+          msg.request_headers().headers().headers_size() == static_cast<int>(req.headers.size()),
+          "header count changed");
       saw_end = msg.request_headers().end_of_stream();
     } else {
       Require(msg.has_request_body() && !msg.has_protocol_config(), "body message expected");

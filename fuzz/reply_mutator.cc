@@ -65,11 +65,37 @@ std::string Encode(const Input& in) {
 }
 
 const std::vector<int64_t>& InterestingNumbers() {
-  static const std::vector<int64_t> v = {
-      0,   1,   2,   -1,  99,  100, 101, 199, 200, 201, 204, 205, 206, 299,
-      300, 304, 399, 400, 413, 429, 499, 500, 502, 503, 504, 599, 600, 1000,
-      std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(),
-      std::numeric_limits<int64_t>::max()};
+  static const std::vector<int64_t> v = {0,
+                                         1,
+                                         2,
+                                         -1,
+                                         99,
+                                         100,
+                                         101,
+                                         199,
+                                         200,
+                                         201,
+                                         204,
+                                         205,
+                                         206,
+                                         299,
+                                         300,
+                                         304,
+                                         399,
+                                         400,
+                                         413,
+                                         429,
+                                         499,
+                                         500,
+                                         502,
+                                         503,
+                                         504,
+                                         599,
+                                         600,
+                                         1000,
+                                         std::numeric_limits<int32_t>::max(),
+                                         std::numeric_limits<int32_t>::min(),
+                                         std::numeric_limits<int64_t>::max()};
   return v;
 }
 
@@ -151,78 +177,113 @@ void MutateField(Message* m, const FieldDescriptor* f, Rng& rng) {
   const Reflection* r = m->GetReflection();
   const auto& nums = InterestingNumbers();
   const auto& strs = InterestingStrings();
-  int64_t num = rng() % 4 == 0 ? static_cast<int64_t>(rng()) - (1 << 30)
-                               : nums[rng() % nums.size()];
+  int64_t num =
+      rng() % 4 == 0 ? static_cast<int64_t>(rng()) - (1 << 30) : nums[rng() % nums.size()];
   bool repeated = f->is_repeated();
   int size = repeated ? r->FieldSize(*m, f) : 0;
   bool add = repeated && (size == 0 || rng() % 2 == 0);
   int idx = repeated && size > 0 ? static_cast<int>(rng() % size) : 0;
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      if (!repeated) r->SetInt32(m, f, static_cast<int32_t>(num));
-      else if (add) r->AddInt32(m, f, static_cast<int32_t>(num));
-      else r->SetRepeatedInt32(m, f, idx, static_cast<int32_t>(num));
+      if (!repeated)
+        r->SetInt32(m, f, static_cast<int32_t>(num));
+      else if (add)
+        r->AddInt32(m, f, static_cast<int32_t>(num));
+      else
+        r->SetRepeatedInt32(m, f, idx, static_cast<int32_t>(num));
       break;
     case FieldDescriptor::CPPTYPE_INT64:
-      if (!repeated) r->SetInt64(m, f, num);
-      else if (add) r->AddInt64(m, f, num);
-      else r->SetRepeatedInt64(m, f, idx, num);
+      if (!repeated)
+        r->SetInt64(m, f, num);
+      else if (add)
+        r->AddInt64(m, f, num);
+      else
+        r->SetRepeatedInt64(m, f, idx, num);
       break;
     case FieldDescriptor::CPPTYPE_UINT32:
-      if (!repeated) r->SetUInt32(m, f, static_cast<uint32_t>(num));
-      else if (add) r->AddUInt32(m, f, static_cast<uint32_t>(num));
-      else r->SetRepeatedUInt32(m, f, idx, static_cast<uint32_t>(num));
+      if (!repeated)
+        r->SetUInt32(m, f, static_cast<uint32_t>(num));
+      else if (add)
+        r->AddUInt32(m, f, static_cast<uint32_t>(num));
+      else
+        r->SetRepeatedUInt32(m, f, idx, static_cast<uint32_t>(num));
       break;
     case FieldDescriptor::CPPTYPE_UINT64:
-      if (!repeated) r->SetUInt64(m, f, static_cast<uint64_t>(num));
-      else if (add) r->AddUInt64(m, f, static_cast<uint64_t>(num));
-      else r->SetRepeatedUInt64(m, f, idx, static_cast<uint64_t>(num));
+      if (!repeated)
+        r->SetUInt64(m, f, static_cast<uint64_t>(num));
+      else if (add)
+        r->AddUInt64(m, f, static_cast<uint64_t>(num));
+      else
+        r->SetRepeatedUInt64(m, f, idx, static_cast<uint64_t>(num));
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
     case FieldDescriptor::CPPTYPE_FLOAT: {
       double v = static_cast<double>(num) / ((rng() % 2) ? 1.0 : 3.0);
       if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
-        if (!repeated) r->SetDouble(m, f, v);
-        else if (add) r->AddDouble(m, f, v);
-        else r->SetRepeatedDouble(m, f, idx, v);
+        if (!repeated)
+          r->SetDouble(m, f, v);
+        else if (add)
+          r->AddDouble(m, f, v);
+        else
+          r->SetRepeatedDouble(m, f, idx, v);
       } else {
-        if (!repeated) r->SetFloat(m, f, static_cast<float>(v));
-        else if (add) r->AddFloat(m, f, static_cast<float>(v));
-        else r->SetRepeatedFloat(m, f, idx, static_cast<float>(v));
+        if (!repeated)
+          r->SetFloat(m, f, static_cast<float>(v));
+        else if (add)
+          r->AddFloat(m, f, static_cast<float>(v));
+        else
+          r->SetRepeatedFloat(m, f, idx, static_cast<float>(v));
       }
       break;
     }
     case FieldDescriptor::CPPTYPE_BOOL:
-      if (!repeated) r->SetBool(m, f, !r->GetBool(*m, f));
-      else if (add) r->AddBool(m, f, rng() % 2);
-      else r->SetRepeatedBool(m, f, idx, !r->GetRepeatedBool(*m, f, idx));
+      if (!repeated)
+        r->SetBool(m, f, !r->GetBool(*m, f));
+      else if (add)
+        r->AddBool(m, f, rng() % 2);
+      else
+        r->SetRepeatedBool(m, f, idx, !r->GetRepeatedBool(*m, f, idx));
       break;
     case FieldDescriptor::CPPTYPE_ENUM: {
       const auto* e = f->enum_type();
       int v = rng() % 4 == 0 ? static_cast<int>(num) : e->value(rng() % e->value_count())->number();
-      if (!repeated) r->SetEnumValue(m, f, v);
-      else if (add) r->AddEnumValue(m, f, v);
-      else r->SetRepeatedEnumValue(m, f, idx, v);
+      if (!repeated)
+        r->SetEnumValue(m, f, v);
+      else if (add)
+        r->AddEnumValue(m, f, v);
+      else
+        r->SetRepeatedEnumValue(m, f, idx, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string old = !repeated ? r->GetString(*m, f)
-                        : (size > 0 ? r->GetRepeatedString(*m, f, idx) : std::string());
+                                  : (size > 0 ? r->GetRepeatedString(*m, f, idx) : std::string());
       std::string v;
       switch (rng() % 4) {
-        case 0: v = MutateBytes(old); break;
-        case 1: v = old + strs[rng() % strs.size()]; break;
-        default: v = strs[rng() % strs.size()]; break;
+        case 0:
+          v = MutateBytes(old);
+          break;
+        case 1:
+          v = old + strs[rng() % strs.size()];
+          break;
+        default:
+          v = strs[rng() % strs.size()];
+          break;
       }
-      if (!repeated) r->SetString(m, f, v);
-      else if (add) r->AddString(m, f, v);
-      else r->SetRepeatedString(m, f, idx, v);
+      if (!repeated)
+        r->SetString(m, f, v);
+      else if (add)
+        r->AddString(m, f, v);
+      else
+        r->SetRepeatedString(m, f, idx, v);
       break;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
       if (repeated) {
-        if (size > 0 && rng() % 3 == 0) r->RemoveLast(m, f);
-        else r->AddMessage(m, f);
+        if (size > 0 && rng() % 3 == 0)
+          r->RemoveLast(m, f);
+        else
+          r->AddMessage(m, f);
       } else if (r->HasField(*m, f) && rng() % 3 == 0) {
         r->ClearField(m, f);
       } else {

@@ -13,11 +13,4 @@ BridgeAnswer BridgeAnswer::Fail(Failure failure, std::string detail) {
   return a;
 }
 
-BridgeAnswer BridgeAnswer::Error(int status, std::string reason, std::string detail) {
-  auto failure = FindFailure(reason, Outcome::kError, status);
-  BridgeAnswer a = Fail(failure.value_or(Failure::kProtocolViolation), std::move(detail));
-  a.status = status;
-  return a;
-}
-
 }  // namespace eppb

@@ -24,9 +24,6 @@ struct BridgeAnswer {
   // No decision: status, outcome and token from the failure table; `detail`
   // becomes the body.
   static BridgeAnswer Fail(Failure failure, std::string detail);
-  // The same, named by token and status (the reply interpreter's form); a
-  // token missing from the table is a protocol violation.
-  static BridgeAnswer Error(int status, std::string reason, std::string detail);
 };
 
 }  // namespace eppb

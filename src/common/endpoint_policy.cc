@@ -51,9 +51,9 @@ bool EndpointPolicy::Allowed(const Endpoint& e) const {
   return false;
 }
 
-std::string EndpointPolicy::Check(const std::vector<Endpoint>& endpoints,
-                                  const std::vector<std::string>& subset,
-                                  std::string* detail) const {
+std::optional<Failure> EndpointPolicy::Check(const std::vector<Endpoint>& endpoints,
+                                             const std::vector<std::string>& subset,
+                                             std::string* detail) const {
   std::vector<SubsetToken> tokens;
   for (const auto& s : subset) {
     std::vector<SubsetToken> parsed;
@@ -65,14 +65,14 @@ std::string EndpointPolicy::Check(const std::vector<Endpoint>& endpoints,
   for (const auto& e : endpoints) {
     if (!Allowed(e)) {
       *detail = "EPP chose " + e.ToString() + ", outside --allowed-endpoint-cidr";
-      return "endpoint-not-allowed";
+      return Failure::kEndpointNotAllowed;
     }
     if (tokens.empty()) continue;
     bool member = false;
     for (const auto& t : tokens) member = member || t.MatchesIp(e);
     if (!member) {
       *detail = "EPP chose " + e.ToString() + ", outside the subset hint";
-      return "endpoint-outside-subset";
+      return Failure::kEndpointOutsideSubset;
     }
   }
   return {};

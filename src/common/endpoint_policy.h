@@ -6,12 +6,14 @@
 
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/asio/ip/network_v6.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "common/endpoint.h"
+#include "common/failure.h"
 
 namespace eppb {
 
@@ -22,13 +24,13 @@ class EndpointPolicy {
   bool AddCidr(std::string_view cidr, std::string* error);
   bool restricts() const { return !networks_.empty(); }
 
-  // Empty when every endpoint is acceptable; otherwise the failure reason
-  // token ("endpoint-not-allowed", "endpoint-outside-subset") and `detail`.
+  // Nothing when every endpoint is acceptable; otherwise the failure
+  // (kEndpointNotAllowed, kEndpointOutsideSubset) and `detail`.
   // `subset` holds the hint entries as sent (already validated). Subset
   // membership is by IP only, ports aside, as llm-d-router matches the hint
   // (docs/protocol.md): data-parallel ranks share an IP on several ports.
-  std::string Check(const std::vector<Endpoint>& endpoints, const std::vector<std::string>& subset,
-                    std::string* detail) const;
+  std::optional<Failure> Check(const std::vector<Endpoint>& endpoints,
+                               const std::vector<std::string>& subset, std::string* detail) const;
 
  private:
   bool Allowed(const Endpoint& e) const;

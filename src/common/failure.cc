@@ -75,14 +75,4 @@ const char* OutcomeName(Outcome o) {
 
 const FailureInfo& Describe(Failure f) { return kTable[static_cast<size_t>(f)]; }
 
-std::optional<Failure> FindFailure(std::string_view token, Outcome outcome, int status) {
-  std::optional<Failure> found;
-  for (const auto& row : kTable) {
-    if (row.token != token || row.outcome != outcome) continue;
-    if (row.status == status) return row.failure;
-    if (!found) found = row.failure;
-  }
-  return found;
-}
-
 }  // namespace eppb

@@ -5,8 +5,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <string_view>
 
 namespace eppb {
 
@@ -69,7 +67,5 @@ struct FailureInfo {
 };
 
 const FailureInfo& Describe(Failure f);
-// The entry of `token` with `outcome` (and `status` when several share them).
-std::optional<Failure> FindFailure(std::string_view token, Outcome outcome, int status);
 
 }  // namespace eppb

@@ -6,8 +6,8 @@ namespace eppb {
 
 bool IsHopByHop(std::string_view n) {
   static constexpr std::array<std::string_view, 9> kHop = {
-      "connection", "keep-alive",          "proxy-connection",   "transfer-encoding", "te",
-      "trailer",    "upgrade",             "proxy-authorization", "proxy-authenticate"};
+      "connection", "keep-alive", "proxy-connection",    "transfer-encoding", "te",
+      "trailer",    "upgrade",    "proxy-authorization", "proxy-authenticate"};
   for (auto h : kHop) {
     if (n == h) return true;
   }
@@ -26,8 +26,21 @@ bool IsValidHeaderName(std::string_view name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
     if (!ok) {
       switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~':
           ok = true;
           break;
         default:

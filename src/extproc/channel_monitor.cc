@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "observe/logging.h"
 #include "observe/metrics.h"
 
 namespace eppb {
@@ -152,11 +153,12 @@ void ChannelMonitor::OnStateChange(Watched* w) {
   if (now != w->last) {
     if (now == GRPC_CHANNEL_READY && w->was_ready) {
       Metrics::Get().CountReconnect(w->target);
-      spdlog::info("epp={} channel ready again", w->target);
+      LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", w->target}});
     } else if (w->last == GRPC_CHANNEL_READY && now == GRPC_CHANNEL_TRANSIENT_FAILURE) {
-      spdlog::warn("epp={} channel lost its connection", w->target);
+      LogEvent(spdlog::level::warn, "epp-channel-lost", {{"epp", w->target}});
     } else if (w->last == GRPC_CHANNEL_READY) {
-      spdlog::info("epp={} channel is {}", w->target, StateName(now));
+      LogEvent(spdlog::level::info, "epp-channel-state",
+               {{"epp", w->target}, {"state", StateName(now)}});
     }
     if (now == GRPC_CHANNEL_READY) w->was_ready = true;
     w->last = now;
@@ -182,12 +184,17 @@ void ChannelMonitor::OnProbeDone(Watched* w) {
   if (now != before) {
     Metrics::Get().SetEppHealth(w->target, EppHealthName(now));
     if (now == EppHealth::kNotServing) {
-      spdlog::warn("epp={} health: NOT_SERVING for '{}'; new requests to it fail at once",
-                   w->target, health_.service);
+      // New requests to it fail at once until it serves again.
+      LogEvent(spdlog::level::warn, "epp-health",
+               {{"epp", w->target}, {"health", EppHealthName(now)}, {"service", health_.service}});
     } else if (now == EppHealth::kUnreachable) {
-      spdlog::info("epp={} health probe failed: {}", w->target, w->status.error_message());
+      LogEvent(spdlog::level::info, "epp-health",
+               {{"epp", w->target},
+                {"health", EppHealthName(now)},
+                {"error", w->status.error_message()}});
     } else {
-      spdlog::info("epp={} health: {}", w->target, EppHealthName(now));
+      LogEvent(spdlog::level::info, "epp-health",
+               {{"epp", w->target}, {"health", EppHealthName(now)}});
     }
   }
   auto next = health_.interval;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "extproc/grpc_stream.h"
+#include "observe/logging.h"
 
 namespace eppb {
 
@@ -13,7 +14,8 @@ GrpcExtProcClient::GrpcExtProcClient(ChannelRegistry* registry)
 
 GrpcExtProcClient::~GrpcExtProcClient() {
   if (!CancelAllAndWait(std::chrono::seconds(2))) {
-    spdlog::warn("{} EPP streams had not ended when the client was destroyed", live_streams());
+    LogEvent(spdlog::level::warn, "epp-streams-left-at-exit",
+             {{"count", std::to_string(live_streams())}});
   }
 }
 

@@ -61,8 +61,8 @@ const std::string* ReplyInterpreter::RequestHeader(std::string_view key) const {
   return nullptr;
 }
 
-ReplyInterpreter::Step ReplyInterpreter::Fail(std::string reason, std::string detail, int status) {
-  answer_ = BridgeAnswer::Error(status, std::move(reason), std::move(detail));
+ReplyInterpreter::Step ReplyInterpreter::Fail(Failure failure, std::string detail) {
+  answer_ = BridgeAnswer::Fail(failure, std::move(detail));
   state_ = State::kDone;
   return Step::kDone;
 }
@@ -86,18 +86,18 @@ ReplyInterpreter::Step ReplyInterpreter::OnReply(const extproc::ProcessingRespon
       return OnImmediate(reply.immediate_response());
     case extproc::ProcessingResponse::kRequestHeaders:
       if (state_ != State::kAwaitHeaders) {
-        return Fail("protocol-violation", "EPP sent a second request_headers reply");
+        return Fail(Failure::kProtocolViolation, "EPP sent a second request_headers reply");
       }
       return OnHeaders(reply.request_headers().response());
     case extproc::ProcessingResponse::kRequestBody:
       if (state_ != State::kAwaitBody) {
-        return Fail("protocol-violation", "EPP sent a body reply before the headers reply");
+        return Fail(Failure::kProtocolViolation, "EPP sent a body reply before the headers reply");
       }
       return OnBody(reply.request_body().response());
     case extproc::ProcessingResponse::RESPONSE_NOT_SET:
-      return Fail("protocol-violation", "EPP sent an empty reply");
+      return Fail(Failure::kProtocolViolation, "EPP sent an empty reply");
     default:
-      return Fail("protocol-violation", "EPP sent a reply for another phase");
+      return Fail(Failure::kProtocolViolation, "EPP sent a reply for another phase");
   }
 }
 
@@ -180,7 +180,7 @@ ReplyInterpreter::Step ReplyInterpreter::OnBody(const extproc::CommonResponse& c
       new_body_.clear();
       return Finish();
     default:
-      return Fail("protocol-violation", "EPP sent an unknown body mutation");
+      return Fail(Failure::kProtocolViolation, "EPP sent an unknown body mutation");
   }
 }
 
@@ -217,24 +217,23 @@ ReplyInterpreter::Growth ReplyInterpreter::ReserveBody(size_t size) {
 
 ReplyInterpreter::Step ReplyInterpreter::FailBody(Growth g) {
   if (g == Growth::kOverBudget) {
-    return Fail("epp-body-budget",
+    return Fail(Failure::kEppBodyBudget,
                 "the bridge is buffering as many EPP body bytes as it may (" +
-                    std::to_string(budget_ ? budget_->limit() : 0) + ")",
-                503);
+                    std::to_string(budget_ ? budget_->limit() : 0) + ")");
   }
-  return Fail("body-too-large", "EPP body reply over " + std::to_string(body_limit_) +
-                                    " bytes for a request body of " +
-                                    std::to_string(request_->body.size()));
+  return Fail(Failure::kEppBodyTooLarge, "EPP body reply over " + std::to_string(body_limit_) +
+                                             " bytes for a request body of " +
+                                             std::to_string(request_->body.size()));
 }
 
 ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateResponse& imm) {
   int code = imm.status().code();
   if (code < 200 || code > 599) {
-    return Fail("protocol-violation",
+    return Fail(Failure::kProtocolViolation,
                 "EPP immediate response has invalid status " + std::to_string(code));
   }
   if (imm.body().size() > max_body_bytes_) {  // an answer, not a rewrite: the absolute cap
-    return Fail("body-too-large",
+    return Fail(Failure::kEppBodyTooLarge,
                 "EPP immediate response body over " + std::to_string(max_body_bytes_) + " bytes");
   }
   BridgeAnswer a;
@@ -265,7 +264,7 @@ ReplyInterpreter::Step ReplyInterpreter::OnImmediate(const extproc::ImmediateRes
 
 ReplyInterpreter::Step ReplyInterpreter::Finish() {
   if (header_endpoint_.empty() && metadata_endpoint_.empty()) {
-    return Fail("no-endpoint", "EPP decision carries no destination endpoint");
+    return Fail(Failure::kNoEndpoint, "EPP decision carries no destination endpoint");
   }
   for (const std::string* list : {&header_endpoint_, &metadata_endpoint_}) {
     if (!list->empty() && ListItems(*list) > bounds_.max_endpoints) {
@@ -276,13 +275,13 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
   std::vector<Endpoint> from_header, from_metadata;
   std::string err;
   if (!header_endpoint_.empty() && !ParseEndpointList(header_endpoint_, &from_header, &err)) {
-    return Fail("invalid-endpoint", "EPP destination header is invalid: " + err);
+    return Fail(Failure::kInvalidEndpoint, "EPP destination header is invalid: " + err);
   }
   if (!metadata_endpoint_.empty() && !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
-    return Fail("invalid-endpoint", "EPP destination metadata is invalid: " + err);
+    return Fail(Failure::kInvalidEndpoint, "EPP destination metadata is invalid: " + err);
   }
   if (!from_header.empty() && !from_metadata.empty() && from_header != from_metadata) {
-    return Fail("endpoint-mismatch", "EPP destination header and metadata disagree");
+    return Fail(Failure::kEndpointMismatch, "EPP destination header and metadata disagree");
   }
   BridgeAnswer a;
   a.outcome = Outcome::kPicked;
@@ -290,8 +289,9 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
   a.endpoints = from_header.empty() ? std::move(from_metadata) : std::move(from_header);
   if (policy_ != nullptr) {
     std::string detail;
-    std::string refused = policy_->Check(a.endpoints, request_->subset, &detail);
-    if (!refused.empty()) return Fail(std::move(refused), std::move(detail));
+    if (auto refused = policy_->Check(a.endpoints, request_->subset, &detail)) {
+      return Fail(*refused, std::move(detail));
+    }
   }
   a.headers = std::move(set_headers_);
   a.remove_headers = std::move(removed_);

@@ -65,8 +65,8 @@ class ReplyInterpreter {
   ReplyInterpreter(std::shared_ptr<const BridgeRequest> request, size_t max_body_bytes,
                    const EndpointPolicy* policy, const AnswerBounds& bounds,
                    std::shared_ptr<EppBodyBudget> budget);
-  Step Fail(std::string reason, std::string detail, int status = 502);
-  Step TooLarge(std::string detail) { return Fail("epp-answer-too-large", std::move(detail)); }
+  Step Fail(Failure failure, std::string detail);
+  Step TooLarge(std::string detail) { return Fail(Failure::kEppAnswerTooLarge, std::move(detail)); }
   // The answer is final: checks its head against the bound first.
   Step Done(BridgeAnswer answer);
   Step OnHeaders(const extproc::CommonResponse& common);

@@ -39,7 +39,8 @@ H2ExtProcClient::H2ExtProcClient(boost::asio::io_context& io,
 
 H2ExtProcClient::~H2ExtProcClient() {
   if (!CancelAllAndWait(std::chrono::seconds(2))) {
-    spdlog::warn("{} EPP streams had not ended when the client was destroyed", live_streams());
+    LogEvent(spdlog::level::warn, "epp-streams-left-at-exit",
+             {{"count", std::to_string(live_streams())}});
   }
 }
 

@@ -12,8 +12,7 @@
 namespace eppb {
 
 // level: trace … error, off; format: text or json. False with *error otherwise.
-bool SetupLogging(const std::string& level, std::string* error,
-                  const std::string& format = "text");
+bool SetupLogging(const std::string& level, std::string* error, const std::string& format = "text");
 
 struct LogField {
   std::string_view key;

@@ -110,7 +110,7 @@ TEST_F(EppHealth, EppWithoutHealthServiceIsUsed) {
 // A health service that does not know the probed name (NOT_FOUND, or
 // SERVICE_UNKNOWN from GIE's EPP) says nothing about serving: traffic flows.
 TEST_F(EppHealth, UnknownServiceNameIsNotARefusal) {
-  SKIP_UNLESS_GRPC_TRANSPORT();  // no health probes on h2 yet
+  SKIP_UNLESS_GRPC_TRANSPORT();             // no health probes on h2 yet
   Start("not-serving", "no.such.Service");  // not-serving only for the names it registers
   EXPECT_EQ(Send().status, 200);
   EXPECT_TRUE(HealthShows("unknown"));

@@ -1,8 +1,9 @@
 #include "support/http_client.h"
 
+#include <strings.h>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <strings.h>
 
 namespace testing_support {
 
@@ -31,7 +32,8 @@ bool HttpClient::EnsureConnected(std::string* error) {
   stream_->expires_after(timeout_);
   boost::system::error_code ec;
   stream_->connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                           static_cast<unsigned short>(port_)), ec);
+                                           static_cast<unsigned short>(port_)),
+                   ec);
   if (ec) {
     *error = ec.message();
     stream_.reset();
@@ -72,7 +74,8 @@ HttpResult HttpClient::Send(const std::string& method, const std::string& target
   }
   auto res = parser.release();
   r.status = static_cast<int>(res.result_int());
-  for (const auto& f : res) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : res)
+    r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   r.body = std::move(res.body());
   if (!res.keep_alive()) stream_.reset();
   return r;

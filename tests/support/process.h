@@ -42,6 +42,6 @@ struct RunResult {
   std::string output;
 };
 RunResult RunCommand(const std::vector<std::string>& argv,
-              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 }  // namespace testing_support

@@ -36,29 +36,5 @@ TEST(FailureTable, FailTakesStatusOutcomeAndTokenFromTheTable) {
   EXPECT_EQ(b.error_reason, "deadline-exceeded");
 }
 
-// The reply interpreter names its failures by token and status.
-TEST(FailureTable, TokensOfTheReplyInterpreterAreInTheTable) {
-  struct Case {
-    const char* token;
-    int status;
-    Failure want;
-  };
-  for (const Case& c : {Case{"protocol-violation", 502, Failure::kProtocolViolation},
-                        Case{"epp-body-budget", 503, Failure::kEppBodyBudget},
-                        Case{"body-too-large", 502, Failure::kEppBodyTooLarge},
-                        Case{"no-endpoint", 502, Failure::kNoEndpoint},
-                        Case{"invalid-endpoint", 502, Failure::kInvalidEndpoint},
-                        Case{"endpoint-mismatch", 502, Failure::kEndpointMismatch},
-                        Case{"endpoint-not-allowed", 502, Failure::kEndpointNotAllowed},
-                        Case{"endpoint-outside-subset", 502, Failure::kEndpointOutsideSubset},
-                        Case{"epp-answer-too-large", 502, Failure::kEppAnswerTooLarge}}) {
-    EXPECT_EQ(FindFailure(c.token, Outcome::kError, c.status), c.want) << c.token;
-    BridgeAnswer a = BridgeAnswer::Error(c.status, c.token, "d");
-    EXPECT_EQ(a.failure, c.want) << c.token;
-    EXPECT_EQ(a.error_reason, c.token);
-  }
-  EXPECT_FALSE(FindFailure("no-such-reason", Outcome::kError, 502));
-}
-
 }  // namespace
 }  // namespace eppb

@@ -62,8 +62,7 @@ TEST(MessageBuilder, SubsetHintRidesOnEveryMessage) {
     const auto& fm = m.metadata_context().filter_metadata();
     auto ns = fm.find("envoy.lb.subset_hint");
     ASSERT_NE(ns, fm.end());
-    const auto& list =
-        ns->second.fields().at("x-gateway-destination-endpoint-subset").list_value();
+    const auto& list = ns->second.fields().at("x-gateway-destination-endpoint-subset").list_value();
     ASSERT_EQ(list.values_size(), 2);
     EXPECT_EQ(list.values(0).string_value(), "10.0.0.1:8000");
   }
