@@ -16,7 +16,7 @@ class FailurePaths : public ::testing::Test {
   void SetUp() override {
     epp_ = StartEpp();
     auto o = Plaintext();
-    o.deadline_ms = 600;
+    o.deadline_ms = 1500;  // room for a first connect under sanitizers on a busy machine
     o.max_body_bytes = 1 << 20;
     o.max_header_bytes = 4096;
     bridge_ = StartBridge(o);
@@ -66,7 +66,7 @@ TEST_F(FailurePaths, SlowOrSilentEppHitsTheDeadline) {
     auto took = Clock::now() - start;
     EXPECT_EQ(r.status, 504) << fault;
     EXPECT_EQ(r.Header("X-EPP-Error"), "deadline-exceeded");
-    EXPECT_LT(took, std::chrono::milliseconds(1500)) << fault;
+    EXPECT_LT(took, std::chrono::milliseconds(3000)) << fault;
   }
   ExpectNothingLeft();
   EXPECT_EQ(Fault("delay=100").status, 200);  // slow but inside the deadline
@@ -81,7 +81,7 @@ TEST_F(FailurePaths, EppDownIsA503Quickly) {
   auto r = client_->Send("POST", "/", EppHeaders(dead_port), kChatBody);
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.Header("X-EPP-Error"), "epp-unavailable");
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(600));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));  // before the deadline
 }
 
 TEST_F(FailurePaths, BlackholedEppHitsTheDeadline) {
@@ -90,7 +90,7 @@ TEST_F(FailurePaths, BlackholedEppHitsTheDeadline) {
   auto start = Clock::now();
   auto r = client_->Send("POST", "/", EppHeaders(hole.local_endpoint().port()), kChatBody);
   EXPECT_TRUE(r.status == 504 || r.status == 503) << r.status;
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(3000));
 }
 
 TEST_F(FailurePaths, CallerHangUpCancelsTheStream) {
@@ -101,7 +101,7 @@ TEST_F(FailurePaths, CallerHangUpCancelsTheStream) {
   }
   auto start = Clock::now();
   ExpectNothingLeft();
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));  // well before the deadline
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000));  // before the deadline
 }
 
 TEST_F(FailurePaths, OversizedInputGetsClearStatuses) {

@@ -50,7 +50,8 @@ class HostileEpp : public ::testing::Test {
 TEST_F(HostileEpp, DecisionWithThousandsOfEndpointsIsA502AtOnce) {
   auto start = Clock::now();
   auto r = Fault("endpoints=5000");
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(Clock::now() - start,
+            std::chrono::seconds(10));  // at once: well before the 30 s deadline
   EXPECT_EQ(r.status, 502) << r.error;
   EXPECT_EQ(r.Header("X-EPP-Outcome"), "error");
   EXPECT_EQ(r.Header("X-EPP-Error"), "epp-answer-too-large");
@@ -64,7 +65,7 @@ TEST_F(HostileEpp, DecisionWithThousandsOfEndpointsIsA502AtOnce) {
 TEST_F(HostileEpp, RepeatedRemovalsCollapseIntoOne) {
   auto start = Clock::now();
   auto r = Fault("remove=6000");
-  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(10));  // no blow-up, sanitizers included
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.Header("X-EPP-Outcome"), "picked");
   EXPECT_EQ(r.Header("X-EPP-Remove"), "x-dev-epp-fault");
