@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "extproc/epp_health_answer.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -27,29 +28,6 @@ const char* StateName(grpc_connectivity_state s) {
       return "shutdown";
   }
   return "unknown";
-}
-
-// A probe's outcome as the request path should see it.
-EppHealth FromProbe(const grpc::Status& status, const health::HealthCheckResponse& reply) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::OK:
-      // Only an explicit NOT_SERVING refuses traffic: UNKNOWN and
-      // SERVICE_UNKNOWN (GIE's answer for a name it does not know) say nothing.
-      switch (reply.status()) {
-        case health::HealthCheckResponse::SERVING:
-          return EppHealth::kServing;
-        case health::HealthCheckResponse::NOT_SERVING:
-          return EppHealth::kNotServing;
-        default:
-          return EppHealth::kUnknown;
-      }
-    case grpc::StatusCode::UNIMPLEMENTED:  // no health service: nothing to go by
-      return EppHealth::kUnknown;
-    case grpc::StatusCode::NOT_FOUND:  // the service name is unknown to it
-      return EppHealth::kUnknown;
-    default:
-      return EppHealth::kUnreachable;
-  }
 }
 
 }  // namespace
@@ -179,7 +157,7 @@ void ChannelMonitor::StartProbe(Watched* w) {
 }
 
 void ChannelMonitor::OnProbeDone(Watched* w) {
-  EppHealth now = FromProbe(w->status, w->reply);
+  EppHealth now = EppHealthFromProbe(w->status, w->reply);
   EppHealth before = w->health->exchange(now);
   if (now != before) {
     Metrics::Get().SetEppHealth(w->target, EppHealthName(now));

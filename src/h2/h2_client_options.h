@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "extproc/channel_monitor.h"
+
 namespace eppb {
 
 struct H2ClientOptions {
@@ -19,6 +21,8 @@ struct H2ClientOptions {
   std::chrono::milliseconds max_backoff{5000};
   std::chrono::milliseconds keepalive{30000};  // PING while streams are open
   std::chrono::milliseconds keepalive_timeout{10000};
+  // grpc.health.v1 probes, on each target's connections (as for gRPC).
+  HealthProbeOptions health;
 };
 
 }  // namespace eppb

@@ -6,7 +6,6 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
-#include "common/defaults.h"
 #include "h2/grpc_timeout.h"
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
@@ -196,12 +195,11 @@ bool H2Connection::HasRoom() const {
 
 void H2Connection::Submit(const std::shared_ptr<H2Stream>& stream) {
   if (stream->done()) return;
-  static const std::string kPath = std::string("/") + kExtProcService + "/Process";
   std::string timeout = FormatGrpcTimeout(stream->lifetime());
   const nghttp2_nv fields[] = {
       Field(":method", "POST"),
       Field(":scheme", tls_ ? "https" : "http"),
-      Field(":path", kPath),
+      Field(":path", stream->path()),
       Field(":authority", authority_),
       Field("content-type", "application/grpc"),
       Field("te", "trailers"),

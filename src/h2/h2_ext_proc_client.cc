@@ -61,8 +61,14 @@ std::shared_ptr<ExtProcStream> H2ExtProcClient::Start(
                .emplace(key,
                         std::make_shared<H2TargetPool>(io_, target, tls_, server_name_, options_))
                .first;
+      boost::asio::post(it->second->strand(),
+                        [pool = it->second] { Guarded("h2-pool-start", [&] { pool->Start(); }); });
     }
     pool = it->second;
+    if (pool->health() == EppHealth::kNotServing) {
+      *refusal = Refusal::kNotServing;
+      return nullptr;
+    }
     pool->live().fetch_add(1);  // under mu_: eviction sees it
   }
   {
@@ -89,9 +95,15 @@ bool H2ExtProcClient::EvictIdleLocked() {
     if (it->second->live().load() != 0) continue;
     LogEventLimited(spdlog::level::info, "epp-target-evicted", {{"epp", it->first}});
     Metrics::Get().CountEppTargetEviction();
+    std::string key = it->first;
     auto pool = std::move(it->second);
     pools_.erase(it);
-    boost::asio::post(pool->strand(), [pool] { Guarded("h2-evict", [&] { pool->CancelAll(); }); });
+    boost::asio::post(pool->strand(), [pool, key = std::move(key)] {
+      Guarded("h2-evict", [&] {
+        pool->CancelAll();
+        Metrics::Get().ForgetEppTarget(key);
+      });
+    });
     return true;
   }
   return false;

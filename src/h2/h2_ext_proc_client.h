@@ -6,8 +6,8 @@
 // while calling out) and hands the stream to the pool's strand with one post.
 // Everything else about connections and streams lives on that strand.
 //
-// Not yet done on this transport: grpc.health.v1 probes (the EPP is never
-// refused as NOT_SERVING) and the per-target channel metrics.
+// Health: each pool probes its EPP's grpc.health.v1 service; Start refuses
+// (kNotServing) a target whose last answer was NOT_SERVING.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

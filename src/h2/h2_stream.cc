@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "common/defaults.h"
 #include "h2/h2_connection.h"
 #include "observe/entry_guard.h"
 
@@ -18,6 +19,7 @@ H2Stream::H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> call
       lifetime_(lifetime),
       on_end_(std::move(on_end)),
       timer_(strand),
+      path_(std::string("/") + kExtProcService + "/Process"),
       decoder_(options.max_receive_bytes),
       call_(options.max_header_bytes) {}
 
@@ -41,6 +43,13 @@ void H2Stream::Close() {
 void H2Stream::Cancel() {
   asio::post(strand_,
              [self = shared_from_this()] { Guarded("h2-cancel", [&] { self->DoCancel(); }); });
+}
+
+void H2Stream::PrepareUnary(std::string path, const std::string& request, RawReply on_reply) {
+  path_ = std::move(path);
+  raw_reply_ = std::move(on_reply);
+  AppendGrpcFrame(request, &out_);
+  close_wanted_ = true;
 }
 
 void H2Stream::Arm() {
@@ -131,6 +140,10 @@ bool H2Stream::OnData(std::string_view data) {
   bool parsed = true;
   bool ok = decoder_.Feed(data, [&](std::string_view bytes) {
     if (!parsed || done_) return;
+    if (raw_reply_) {
+      parsed = raw_reply_(bytes);
+      return;
+    }
     extproc::ProcessingResponse reply;
     if (!reply.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       parsed = false;
@@ -189,6 +202,7 @@ void H2Stream::Finish(grpc::Status status) {
   out_.clear();
   out_.shrink_to_fit();
   out_taken_ = 0;
+  raw_reply_ = nullptr;
   auto callbacks = std::move(callbacks_);
   if (callbacks) Guarded("h2-done", [&] { callbacks->OnStreamDone(status); });
   callbacks.reset();  // our reference goes before the pool hears of the end

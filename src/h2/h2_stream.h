@@ -32,6 +32,9 @@ class H2Connection;
 class H2Stream final : public ExtProcStream, public std::enable_shared_from_this<H2Stream> {
  public:
   using OnEnd = std::function<void()>;
+  // Takes one message's bytes from the EPP instead of OnReply (a call that
+  // is not ext_proc's); false: it cannot be parsed.
+  using RawReply = std::function<bool(std::string_view bytes)>;
   H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
            std::chrono::milliseconds lifetime, const H2ClientOptions& options, OnEnd on_end);
 
@@ -42,6 +45,11 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   void Cancel() override;
 
   // --- the target's strand only ---
+  // Makes this stream one unary call to `path` (not ext_proc's Process):
+  // `request` is its one message, sent with the half-close; replies go to
+  // `on_reply`. Before the pool takes the stream.
+  void PrepareUnary(std::string path, const std::string& request, RawReply on_reply);
+  const std::string& path() const { return path_; }
   // Starts the lifetime timer (when the pool takes the stream).
   void Arm();
   // The connection has submitted the stream as HTTP/2 stream `id`.
@@ -80,6 +88,8 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   OnEnd on_end_;
   boost::asio::steady_timer timer_;  // the stream's whole life (deadline + linger)
 
+  std::string path_;                    // the call's :path (ext_proc's Process unless PrepareUnary)
+  RawReply raw_reply_;                  // set by PrepareUnary; reset in Finish
   H2Connection* connection_ = nullptr;  // set while nghttp2 knows the stream
   int32_t id_ = -1;
   std::string out_;       // framed messages not yet taken by nghttp2

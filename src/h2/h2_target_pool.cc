@@ -1,8 +1,14 @@
 #include "h2/h2_target_pool.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <boost/asio/strand.hpp>
 
+#include "h2/h2_health_probe.h"
+#include "observe/entry_guard.h"
 #include "observe/logging.h"
+#include "observe/metrics.h"
 
 namespace eppb {
 
@@ -13,7 +19,56 @@ H2TargetPool::H2TargetPool(boost::asio::io_context& io, EppTarget target,
       target_(std::move(target)),
       tls_(std::move(tls)),
       server_name_(std::move(server_name)),
-      options_(options) {}
+      options_(options),
+      key_(target_.Key()),
+      probe_timer_(strand_) {}
+
+void H2TargetPool::Start() {
+  if (closing_) return;
+  Metrics::Get().SetEppHealth(key_, EppHealthName(health()));
+  if (options_.health.interval.count() > 0) Probe();
+}
+
+void H2TargetPool::Probe() {
+  if (closing_) return;
+  std::weak_ptr<H2TargetPool> weak = shared_from_this();
+  auto stream =
+      H2HealthProbe::NewStream(strand_, options_.health.service, options_.health.timeout, options_,
+                               [weak](EppHealth now, const grpc::Status& status) {
+                                 if (auto self = weak.lock()) self->OnProbeDone(now, status);
+                               });
+  Place(std::move(stream));
+}
+
+void H2TargetPool::OnProbeDone(EppHealth now, const grpc::Status& status) {
+  if (closing_) return;
+  EppHealth before = health_->exchange(now);
+  if (now != before) {
+    Metrics::Get().SetEppHealth(key_, EppHealthName(now));
+    if (now == EppHealth::kNotServing) {
+      // New requests to it fail at once until it serves again.
+      LogEvent(
+          spdlog::level::warn, "epp-health",
+          {{"epp", key_}, {"health", EppHealthName(now)}, {"service", options_.health.service}});
+    } else if (now == EppHealth::kUnreachable) {
+      LogEvent(spdlog::level::info, "epp-health",
+               {{"epp", key_}, {"health", EppHealthName(now)}, {"error", status.error_message()}});
+    } else {
+      LogEvent(spdlog::level::info, "epp-health", {{"epp", key_}, {"health", EppHealthName(now)}});
+    }
+  }
+  auto next = options_.health.interval;
+  if ((now == EppHealth::kNotServing || now == EppHealth::kUnreachable) &&
+      options_.health.unhealthy_interval.count() > 0) {
+    next = std::min(next, options_.health.unhealthy_interval);
+  }
+  probe_timer_.expires_after(next);
+  std::weak_ptr<H2TargetPool> weak = shared_from_this();
+  probe_timer_.async_wait([weak](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) Guarded("h2-health-probe", [&] { self->Probe(); });
+  });
+}
 
 void H2TargetPool::Open(std::shared_ptr<H2Stream> stream) {
   if (stream->done()) return;  // cancelled before it got here
@@ -23,6 +78,10 @@ void H2TargetPool::Open(std::shared_ptr<H2Stream> stream) {
         grpc::StatusCode::UNAVAILABLE,
         "too many streams to the EPP (" + std::to_string(options_.max_streams_per_target) + ")"));
   }
+  Place(std::move(stream));
+}
+
+void H2TargetPool::Place(std::shared_ptr<H2Stream> stream) {
   stream->Arm();
   H2Connection* best = nullptr;
   H2Connection* fallback = nullptr;
@@ -88,6 +147,7 @@ void H2TargetPool::OnClosed(H2Connection* connection, bool was_ready, const std:
 
 void H2TargetPool::CancelAll() {
   closing_ = true;
+  probe_timer_.cancel();
   auto connections = std::move(connections_);
   connections_.clear();
   for (auto& c : connections) c->Shutdown(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));

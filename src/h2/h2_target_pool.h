@@ -12,16 +12,24 @@
 // (initial_backoff, x1.6, up to max_backoff) during which new streams fail at
 // once with UNAVAILABLE, as a gRPC channel in TRANSIENT_FAILURE does; the
 // first stream after it connects again (re-resolving the name).
+//
+// Health: every health.interval (health.unhealthy_interval while the last
+// answer was NOT_SERVING or none came) the pool asks the EPP's
+// grpc.health.v1 service on the same connections, one Check at a time, and
+// publishes the answer to health() and /metrics, as the gRPC transport's
+// channel monitor does.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/epp_target.h"
+#include "extproc/epp_health.h"
 #include "h2/h2_client_options.h"
 #include "h2/h2_connection.h"
 #include "h2/h2_executor.h"
@@ -36,9 +44,14 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
                const H2ClientOptions& options);
 
   const H2Strand& strand() const { return strand_; }
+  // What the EPP's health service last said; read by the client's Start.
+  EppHealth health() const { return health_->load(std::memory_order_relaxed); }
   // Streams started on this pool and not ended yet.
   std::atomic<size_t>& live() { return live_; }
 
+  // Strand: publishes the target's series and starts the health probes
+  // (when health.interval is not 0). Once, after construction.
+  void Start();
   // Strand: takes a new stream.
   void Open(std::shared_ptr<H2Stream> stream);
   // Strand: ends every stream (CANCELLED), closes the connections and
@@ -48,7 +61,11 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   void ShutdownNow() { CancelAll(); }
 
  private:
+  // Puts a stream on a connection (or fails it when none can be had).
+  void Place(std::shared_ptr<H2Stream> stream);
   H2Connection* NewConnection();
+  void Probe();
+  void OnProbeDone(EppHealth now, const grpc::Status& status);
   void OnClosed(H2Connection* connection, bool was_ready, const std::string& why);
 
   H2Strand strand_;
@@ -56,7 +73,11 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   std::shared_ptr<boost::asio::ssl::context> tls_;
   const std::string server_name_;
   const H2ClientOptions options_;
+  const std::string key_;  // the target as /metrics and the logs name it
   std::atomic<size_t> live_{0};
+  // Written on the strand, read by any thread's Start.
+  SharedEppHealth health_ = std::make_shared<std::atomic<EppHealth>>(EppHealth::kUnknown);
+  boost::asio::steady_timer probe_timer_;  // the next health probe
 
   std::vector<std::shared_ptr<H2Connection>> connections_;
   std::chrono::milliseconds backoff_{0};            // 0: the last connect succeeded

@@ -178,14 +178,12 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   H2ClientOptions h2;
   h2.max_targets = o.max_epp_targets;
   h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
+  h2.health = copts.health;
   s->client_ =
       MakeExtProcClient(o.epp_transport, s->registry_.get(), s->io_, s->options_.tls, h2, error);
   if (!s->client_) {
     *error = "EPP TLS setup: " + *error;
     return nullptr;
-  }
-  if (o.epp_transport == "h2" && o.epp_health_interval_ms > 0) {
-    spdlog::info("--epp-transport h2 does not probe the EPPs' health yet: --epp-health-* unused");
   }
   s->ctx_.client = s->client_.get();
   s->threads_ = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -48,7 +48,7 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "After the decision, how long the EPP may take to end the stream", epp);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
   AddOpt(cmd, "--epp-transport", o->epp_transport,
-         "EPP client: grpc (gRPC C++) or h2 (HTTP/2 on nghttp2; no health probes yet)", epp)
+         "EPP client: grpc (gRPC C++) or h2 (HTTP/2 on nghttp2)", epp)
       ->check(CLI::IsMember({"grpc", "h2"}));
   AddOpt(cmd, "--max-epp-targets", o->max_epp_targets,
          "Distinct EPP targets (channels) kept; when full, the least recently used one with no "

@@ -55,7 +55,6 @@ class EppHealth : public ::testing::Test {
 };
 
 TEST_F(EppHealth, NotServingFailsFastAndServingRecovers) {
-  SKIP_UNLESS_GRPC_TRANSPORT();  // no health probes on h2 yet
   Start("not-serving");
   auto refused = SendUntil(503);
   EXPECT_EQ(refused.status, 503);
@@ -77,7 +76,6 @@ TEST_F(EppHealth, NotServingFailsFastAndServingRecovers) {
 }
 
 TEST_F(EppHealth, RecoveryIsSeenAtTheUnhealthyIntervalNotTheNormalOne) {
-  SKIP_UNLESS_GRPC_TRANSPORT();  // no health probes on h2 yet
   DevEppOptions eo;
   eo.health = "not-serving";
   epp_ = StartEpp(eo);
@@ -99,7 +97,6 @@ TEST_F(EppHealth, RecoveryIsSeenAtTheUnhealthyIntervalNotTheNormalOne) {
 }
 
 TEST_F(EppHealth, EppWithoutHealthServiceIsUsed) {
-  SKIP_UNLESS_GRPC_TRANSPORT();  // no health probes on h2 yet
   Start("off");
   EXPECT_EQ(Send().status, 200);
   EXPECT_TRUE(HealthShows("unknown"));
@@ -110,7 +107,6 @@ TEST_F(EppHealth, EppWithoutHealthServiceIsUsed) {
 // A health service that does not know the probed name (NOT_FOUND, or
 // SERVICE_UNKNOWN from GIE's EPP) says nothing about serving: traffic flows.
 TEST_F(EppHealth, UnknownServiceNameIsNotARefusal) {
-  SKIP_UNLESS_GRPC_TRANSPORT();             // no health probes on h2 yet
   Start("not-serving", "no.such.Service");  // not-serving only for the names it registers
   EXPECT_EQ(Send().status, 200);
   EXPECT_TRUE(HealthShows("unknown"));

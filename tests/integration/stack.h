@@ -38,8 +38,8 @@ inline std::string TestTransport() {
   return t && *t ? t : ServeOptions{}.epp_transport;
 }
 
-// For tests of what only the gRPC C++ transport does yet (health probes,
-// per-channel metrics).
+// For tests of what only the gRPC C++ transport does yet (per-channel
+// metrics).
 #define SKIP_UNLESS_GRPC_TRANSPORT()              \
   if (::eppb::testing::TestTransport() != "grpc") \
   GTEST_SKIP() << "not on --epp-transport " << ::eppb::testing::TestTransport()
