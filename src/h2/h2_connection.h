@@ -53,6 +53,8 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void Add(std::shared_ptr<H2Stream> stream);
   // Not draining (GOAWAY) nor closed.
   bool usable() const { return !draining_ && !closed_; }
+  // The EPP's SETTINGS arrived and the connection is not closed.
+  bool ready() const { return ready_ && !closed_; }
   // Streams open or waiting, against the peer's SETTINGS_MAX_CONCURRENT_STREAMS.
   size_t load() const { return streams_.size() + waiting_.size(); }
   bool HasRoom() const;

@@ -25,6 +25,7 @@ H2TargetPool::H2TargetPool(boost::asio::io_context& io, EppTarget target,
 
 void H2TargetPool::Start() {
   if (closing_) return;
+  Metrics::Get().SetChannelState(key_, state_);
   Metrics::Get().SetEppHealth(key_, EppHealthName(health()));
   if (options_.health.interval.count() > 0) Probe();
 }
@@ -116,7 +117,10 @@ H2Connection* H2TargetPool::NewConnection() {
   std::weak_ptr<H2TargetPool> weak = shared_from_this();
   H2Connection::Events events;
   events.ready = [weak](H2Connection*) {
-    if (auto self = weak.lock()) self->backoff_ = std::chrono::milliseconds(0);
+    if (auto self = weak.lock()) {
+      self->backoff_ = std::chrono::milliseconds(0);
+      self->UpdateState();
+    }
   };
   events.closed = [weak](H2Connection* c, bool was_ready, const std::string& why) {
     if (auto self = weak.lock()) self->OnClosed(c, was_ready, why);
@@ -125,7 +129,35 @@ H2Connection* H2TargetPool::NewConnection() {
                                           std::move(events));
   connections_.push_back(c);
   c->Connect();
+  UpdateState();
   return c.get();
+}
+
+void H2TargetPool::UpdateState() {
+  const char* now = "idle";
+  if (closing_) {
+    now = "shutdown";
+  } else if (std::any_of(connections_.begin(), connections_.end(),
+                         [](const auto& c) { return c->ready(); })) {
+    now = "ready";
+  } else if (!connections_.empty()) {
+    now = "connecting";
+  } else if (backoff_.count() > 0) {
+    now = "transient_failure";  // until the next stream or probe connects again
+  }
+  std::string_view before = state_;
+  if (before == now) return;
+  if (std::string_view(now) == "ready" && was_ready_) {
+    Metrics::Get().CountReconnect(key_);
+    LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", key_}});
+  } else if (before == "ready" && std::string_view(now) == "transient_failure") {
+    LogEvent(spdlog::level::warn, "epp-channel-lost", {{"epp", key_}});
+  } else if (before == "ready") {
+    LogEvent(spdlog::level::info, "epp-channel-state", {{"epp", key_}, {"state", now}});
+  }
+  if (std::string_view(now) == "ready") was_ready_ = true;
+  state_ = now;
+  if (!closing_) Metrics::Get().SetChannelState(key_, now);
 }
 
 void H2TargetPool::OnClosed(H2Connection* connection, bool was_ready, const std::string& why) {
@@ -137,12 +169,13 @@ void H2TargetPool::OnClosed(H2Connection* connection, bool was_ready, const std:
       break;
     }
   }
-  if (was_ready) return;  // it had worked: the next stream reconnects at once
+  if (was_ready) return UpdateState();  // it had worked: the next stream reconnects at once
   last_error_ = why;
   backoff_ = backoff_.count() == 0 ? options_.initial_backoff
                                    : std::min(options_.max_backoff,
                                               std::chrono::milliseconds(backoff_.count() * 8 / 5));
   retry_at_ = std::chrono::steady_clock::now() + backoff_;
+  UpdateState();
 }
 
 void H2TargetPool::CancelAll() {

@@ -18,6 +18,12 @@
 // grpc.health.v1 service on the same connections, one Check at a time, and
 // publishes the answer to health() and /metrics, as the gRPC transport's
 // channel monitor does.
+//
+// State: the pool's connectivity is exported as a gRPC channel's would be
+// (epp_bridge_epp_channel_state: idle with no connection, connecting, ready
+// while one is connected, transient_failure during a backoff, shutdown once
+// cancelled), and a pool that is ready again after losing every connection
+// counts a reconnect (epp_bridge_epp_reconnects_total).
 #pragma once
 
 #include <atomic>
@@ -64,6 +70,8 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   // Puts a stream on a connection (or fails it when none can be had).
   void Place(std::shared_ptr<H2Stream> stream);
   H2Connection* NewConnection();
+  // Exports the pool's state when it changed (and counts a reconnect).
+  void UpdateState();
   void Probe();
   void OnProbeDone(EppHealth now, const grpc::Status& status);
   void OnClosed(H2Connection* connection, bool was_ready, const std::string& why);
@@ -84,6 +92,8 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   std::chrono::steady_clock::time_point retry_at_;  // no new connection before
   std::string last_error_;
   bool closing_ = false;
+  const char* state_ = "idle";  // as exported
+  bool was_ready_ = false;      // has been ready at least once
 };
 
 }  // namespace eppb

@@ -91,13 +91,9 @@ TEST_F(Operations, MetricsMoveWithRealTraffic) {
   EXPECT_EQ(Sample(m.body, "epp_bridge_request_body_bytes_count"), 7);
   EXPECT_EQ(Sample(m.body, "epp_bridge_inflight_exchanges"), 0);
   std::string target = "127.0.0.1:" + std::to_string(epp_port_);
-  const char* transport = std::getenv("EPP_BRIDGE_EPP_TRANSPORT");
-  if (!transport || std::string(transport) == "grpc") {  // the gRPC channels' series
-    EXPECT_EQ(
-        Sample(m.body, R"(epp_bridge_epp_channel_state{state="ready",target=")" + target + "\"}"),
-        1)
-        << m.body;
-  }
+  EXPECT_EQ(
+      Sample(m.body, R"(epp_bridge_epp_channel_state{state="ready",target=")" + target + "\"}"), 1)
+      << m.body;
   EXPECT_NE(m.body.find("# TYPE epp_bridge_exchange_duration_seconds histogram"),
             std::string::npos);
 }

@@ -52,9 +52,7 @@ TEST(EppTargets, IdleTargetsAreEvictedSoANewEppIsServed) {
   EXPECT_EQ(r.Header("X-EPP-Outcome"), "picked");
   EXPECT_EQ(bridge->epp_targets(), 4u);
   EXPECT_GE(Evictions() - before, 7);  // 11 targets through 4 slots
-  // The evicted channels' series are gone from /metrics; the live ones stay
-  // (the per-channel series are the gRPC transport's).
-  if (TestTransport() != "grpc") return;
+  // The evicted channels' series are gone from /metrics; the live ones stay.
   const std::string text = Metrics::Get().Serialize();
   EXPECT_NE(text.find("target=\"127.0.0.1:" + std::to_string(epp->port()) + "\""),
             std::string::npos);

@@ -38,12 +38,6 @@ inline std::string TestTransport() {
   return t && *t ? t : ServeOptions{}.epp_transport;
 }
 
-// For tests of what only the gRPC C++ transport does yet (per-channel
-// metrics).
-#define SKIP_UNLESS_GRPC_TRANSPORT()              \
-  if (::eppb::testing::TestTransport() != "grpc") \
-  GTEST_SKIP() << "not on --epp-transport " << ::eppb::testing::TestTransport()
-
 inline std::unique_ptr<BridgeServer> StartBridge(ServeOptions o = {}) {
   o.listen = "127.0.0.1:0";
   o.epp_transport = TestTransport();
