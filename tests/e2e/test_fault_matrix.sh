@@ -15,7 +15,8 @@ e2e_init "$@"
 DEADLINE_MS=1500
 LIMIT_S=3.5  # deadline + margin for a loaded machine: no answer may take longer
 MATRIX_DOC="${MATRIX_DOC:--}"
-REPORT="$(dirname "$BIN")/reports/fault-matrix.md"
+# One report per EPP transport (EPP_BRIDGE_EPP_TRANSPORT, which serve reads).
+REPORT="$(dirname "$BIN")/reports/fault-matrix${EPP_BRIDGE_EPP_TRANSPORT:+-$EPP_BRIDGE_EPP_TRANSPORT}.md"
 STOPPED=()   # dev-epps stopped with SIGSTOP: continued before the cleanup
 trap 'rc=$?; for p in "${STOPPED[@]}"; do kill -CONT "$p" 2>/dev/null || true; done; (exit $rc); e2e_cleanup' EXIT
 
