@@ -5,7 +5,8 @@
 #   tests/interop/run.sh BIN [VARIANT-FILTER [SCENARIO-FILTER]]
 # Runs tests/interop/suite.sh for each EPP variant, prints "N passed, M failed"
 # last, exits non-zero on any failure and, on a full run, writes the results
-# page to reports/interop.md beside BIN (the build directory);
+# page to reports/interop.md beside BIN (the build directory; interop-h2.md
+# with EPP_BRIDGE_EPP_TRANSPORT=h2);
 # INTEROP_DOC=docs/interop.md (`make docs`) writes it there instead.
 # Everything runs in a private network namespace when `unshare -n` works
 # (the peers bind wildcard addresses); otherwise on the host's loopback.
@@ -66,7 +67,8 @@ failed="$(awk -F'|' '$3 == "fail"' "$results" | wc -l)"
 other="$(awk -F'|' '$3 != "pass" && $3 != "fail"' "$results" | wc -l)"
 
 if [[ -z "$vfilter" && -z "$sfilter" && "${INTEROP_DOC-x}" != "" ]]; then
-    doc="${INTEROP_DOC:-$(dirname "$bin")/reports/interop.md}"
+    # One report per EPP transport (EPP_BRIDGE_EPP_TRANSPORT, which serve reads).
+    doc="${INTEROP_DOC:-$(dirname "$bin")/reports/interop${EPP_BRIDGE_EPP_TRANSPORT:+-$EPP_BRIDGE_EPP_TRANSPORT}.md}"
     mkdir -p "$(dirname "$doc")"
     bash "$here/write-doc.sh" "$results" "$bin" "$((SECONDS - start))" >"$doc.tmp" && mv "$doc.tmp" "$doc"
     echo "wrote ${doc#"$repo"/}"
