@@ -1,23 +1,15 @@
 #include "extproc/grpc_ext_proc_client.h"
 
-#include <spdlog/spdlog.h>
-
 #include <vector>
 
 #include "extproc/grpc_stream.h"
-#include "observe/logging.h"
 
 namespace eppb {
 
 GrpcExtProcClient::GrpcExtProcClient(ChannelRegistry* registry)
     : registry_(registry), live_(std::make_shared<Live>()) {}
 
-GrpcExtProcClient::~GrpcExtProcClient() {
-  if (!CancelAllAndWait(std::chrono::seconds(2))) {
-    LogEvent(spdlog::level::warn, "epp-streams-left-at-exit",
-             {{"count", std::to_string(live_streams())}});
-  }
-}
+GrpcExtProcClient::~GrpcExtProcClient() { CancelWhatIsLeft(); }
 
 std::shared_ptr<ExtProcStream> GrpcExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,

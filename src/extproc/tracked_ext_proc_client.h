@@ -20,6 +20,11 @@ class TrackedExtProcClient : public ExtProcClient {
   virtual size_t live_streams() const = 0;
   // EPP targets with a channel or connection pool now.
   virtual size_t targets() const = 0;
+
+ protected:
+  // For the transports' destructors: CancelAllAndWait a bounded time, and a
+  // warning naming the streams still open after it.
+  void CancelWhatIsLeft();
 };
 
 }  // namespace eppb

@@ -37,12 +37,7 @@ H2ExtProcClient::H2ExtProcClient(boost::asio::io_context& io,
       options_(options),
       live_(std::make_shared<Live>()) {}
 
-H2ExtProcClient::~H2ExtProcClient() {
-  if (!CancelAllAndWait(std::chrono::seconds(2))) {
-    LogEvent(spdlog::level::warn, "epp-streams-left-at-exit",
-             {{"count", std::to_string(live_streams())}});
-  }
-}
+H2ExtProcClient::~H2ExtProcClient() { CancelWhatIsLeft(); }
 
 std::shared_ptr<ExtProcStream> H2ExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
