@@ -61,7 +61,7 @@ test-sanitize: deps
 test-tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEPP_BRIDGE_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target unit_tests integration_tests
-	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp \
+	cd build-tsan && TSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/tsan.supp:history_size=7 \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|integration'
 
 demo: build

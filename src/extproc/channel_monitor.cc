@@ -97,6 +97,8 @@ void ChannelMonitor::Watch(std::string target, std::shared_ptr<grpc::Channel> ch
   w->health = std::move(health);
   w->stub = health::Health::NewStub(w->channel);
   w->last = w->channel->GetState(false);
+  // A channel can be READY already (its first stream connected it).
+  w->was_ready = w->last == GRPC_CHANNEL_READY;
   Metrics::Get().SetChannelState(w->target, StateName(w->last));
   Metrics::Get().SetEppHealth(w->target, EppHealthName(w->health->load()));
   std::lock_guard lock(mu_);
@@ -126,9 +128,13 @@ void ChannelMonitor::ArmStateWatch(Watched* w) {
                                   &cq_, &w->state_tag);
 }
 
-void ChannelMonitor::OnStateChange(Watched* w) {
+void ChannelMonitor::OnStateChange(Watched* w, bool changed) {
   auto now = w->channel->GetState(false);
-  if (now != w->last) {
+  if (changed && now == w->last && now == GRPC_CHANNEL_READY) {
+    // It left READY and was back before this thread looked: a reconnect.
+    Metrics::Get().CountReconnect(w->target);
+    LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", w->target}});
+  } else if (now != w->last) {
     if (now == GRPC_CHANNEL_READY && w->was_ready) {
       Metrics::Get().CountReconnect(w->target);
       LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", w->target}});
@@ -194,7 +200,7 @@ void ChannelMonitor::Dispatch(Watched* w, int kind, bool ok) {
   }
   switch (kind) {
     case Tag::kState:
-      OnStateChange(w);
+      OnStateChange(w, ok);
       break;
     case Tag::kProbeDue:
       if (ok) StartProbe(w);

@@ -45,7 +45,7 @@ class ChannelMonitor {
   struct Watched;
   struct Tag;
   void ArmStateWatch(Watched* w);
-  void OnStateChange(Watched* w);
+  void OnStateChange(Watched* w, bool changed);  // changed: not the watch deadline
   void StartProbe(Watched* w);
   void OnProbeDone(Watched* w);
   void Dispatch(Watched* w, int kind, bool ok);  // mu_ held; one completed event
