@@ -16,6 +16,12 @@ struct H2ClientOptions {
   // Open, queued and held streams to one target (above --max-inflight plus
   // --max-held-streams): a bound on memory, the rest fail with UNAVAILABLE.
   size_t max_streams_per_target = 1 << 16;
+  // A stream the EPP refused before processing it (RST_STREAM REFUSED_STREAM,
+  // or above a GOAWAY's last stream id, as an EPP that restarts sends) is
+  // sent once more on another connection, as gRPC retries it transparently.
+  // Its bytes are kept for that until the EPP answers, up to this many; a
+  // larger request is not retried.
+  size_t max_replay_bytes = 1 << 20;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};

@@ -408,25 +408,29 @@ int H2Connection::OnDataChunkCb(nghttp2_session*, uint8_t, int32_t id, const uin
   return 0;
 }
 
-int H2Connection::OnStreamCloseCb(nghttp2_session*, int32_t id, uint32_t error_code, void* user) {
-  auto* self = static_cast<H2Connection*>(user);
-  auto it = self->streams_.find(id);
-  if (it == self->streams_.end()) return 0;
+void H2Connection::Closed(int32_t id, uint32_t h2_error_code) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
   auto stream = std::move(it->second);
-  self->streams_.erase(it);
-  stream->OnClosed(error_code);
+  streams_.erase(it);
+  // REFUSED_STREAM (from the EPP, or nghttp2's for streams above a GOAWAY's
+  // last stream id) says the EPP did not process it: safe to send again.
+  if (h2_error_code == NGHTTP2_REFUSED_STREAM && events_.refused && stream->Rewind()) {
+    return events_.refused(std::move(stream));
+  }
+  stream->OnClosed(h2_error_code);
+}
+
+int H2Connection::OnStreamCloseCb(nghttp2_session*, int32_t id, uint32_t error_code, void* user) {
+  static_cast<H2Connection*>(user)->Closed(id, error_code);
   return 0;
 }
 
 int H2Connection::OnFrameNotSendCb(nghttp2_session*, const nghttp2_frame* frame, int, void* user) {
-  // A request cancelled before its HEADERS went out never opens: forget it.
-  auto* self = static_cast<H2Connection*>(user);
+  // A request whose HEADERS never went out (cancelled first, or a GOAWAY
+  // came before them) never opened: the EPP has not seen it.
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  auto it = self->streams_.find(frame->hd.stream_id);
-  if (it == self->streams_.end()) return 0;
-  auto stream = std::move(it->second);
-  self->streams_.erase(it);
-  stream->OnClosed(NGHTTP2_REFUSED_STREAM);
+  static_cast<H2Connection*>(user)->Closed(frame->hd.stream_id, NGHTTP2_REFUSED_STREAM);
   return 0;
 }
 

@@ -35,10 +35,12 @@ namespace eppb {
 class H2Connection final : public std::enable_shared_from_this<H2Connection> {
  public:
   // What the pool hears (on the strand): the connection is usable, or it is gone
-  // (`was_ready`: it had connected; `why`: the reason, for logs and statuses).
+  // (`was_ready`: it had connected; `why`: the reason, for logs and statuses);
+  // a stream the EPP refused unprocessed, rewound to be placed again.
   struct Events {
     std::function<void(H2Connection*)> ready;
     std::function<void(H2Connection*, bool was_ready, const std::string& why)> closed;
+    std::function<void(std::shared_ptr<H2Stream>)> refused;
   };
 
   H2Connection(H2Strand strand, EppTarget target, std::shared_ptr<boost::asio::ssl::context> tls,
@@ -97,6 +99,9 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   static ssize_t ReadDataCb(nghttp2_session*, int32_t id, uint8_t* buf, size_t length,
                             uint32_t* flags, nghttp2_data_source* source, void* user);
   H2Stream* StreamOf(int32_t id);
+  // nghttp2 is done with stream `id`: it is forgotten here, then retried
+  // (refused unprocessed, once) or told how it closed.
+  void Closed(int32_t id, uint32_t h2_error_code);
 
   H2Strand strand_;
   const EppTarget target_;

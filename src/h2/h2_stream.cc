@@ -20,6 +20,7 @@ H2Stream::H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> call
       on_end_(std::move(on_end)),
       timer_(strand),
       path_(std::string("/") + kExtProcService + "/Process"),
+      max_replay_bytes_(options.max_replay_bytes),
       decoder_(options.max_receive_bytes),
       call_(options.max_header_bytes) {}
 
@@ -53,6 +54,8 @@ void H2Stream::PrepareUnary(std::string path, const std::string& request, RawRep
 }
 
 void H2Stream::Arm() {
+  if (armed_) return;
+  armed_ = true;
   timer_.expires_after(lifetime_);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->done_) return;
@@ -73,11 +76,12 @@ void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
   if (!message.SerializeToString(&bytes)) {
     return EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize a message"));
   }
-  if (out_taken_ > 0 && out_taken_ == out_.size()) {
+  if (!keep_sent_ && out_taken_ > 0 && out_taken_ == out_.size()) {
     out_.clear();
     out_taken_ = 0;
   }
   AppendGrpcFrame(bytes, &out_);
+  if (keep_sent_ && out_.size() > max_replay_bytes_) DropSent();
   close_wanted_ = last;
   if (connection_) {
     connection_->ResumeData(id_);
@@ -104,21 +108,47 @@ size_t H2Stream::ReadOut(uint8_t* out, size_t size, bool* eof) {
   std::copy_n(out_.data() + out_taken_, n, out);
   out_taken_ += n;
   if (out_taken_ == out_.size()) {
-    // Everything handed over: free the buffer, it may have held a large body.
-    out_.clear();
-    out_.shrink_to_fit();
-    out_taken_ = 0;
+    // Everything handed over: free the buffer (it may have held a large
+    // body) unless it is kept for a replay.
+    if (!keep_sent_) {
+      out_.clear();
+      out_.shrink_to_fit();
+      out_taken_ = 0;
+    }
     *eof = close_wanted_;
     eof_sent_ = close_wanted_;
-  } else if (out_taken_ > (1u << 20) && out_taken_ * 2 > out_.size()) {
+  } else if (!keep_sent_ && out_taken_ > (1u << 20) && out_taken_ * 2 > out_.size()) {
     out_.erase(0, out_taken_);
     out_taken_ = 0;
   }
   return n;
 }
 
+void H2Stream::DropSent() {
+  keep_sent_ = false;
+  if (out_taken_ == out_.size()) {
+    out_.clear();
+    out_.shrink_to_fit();
+  } else {
+    out_.erase(0, out_taken_);
+  }
+  out_taken_ = 0;
+}
+
+bool H2Stream::Rewind() {
+  if (done_ || !keep_sent_ || retried_) return false;
+  retried_ = true;
+  keep_sent_ = false;  // the second try is the last: nothing to keep
+  connection_ = nullptr;
+  id_ = -1;
+  out_taken_ = 0;
+  eof_sent_ = false;
+  return true;
+}
+
 bool H2Stream::OnBeginHeaders() {
   if (done_) return false;
+  if (keep_sent_) DropSent();  // the EPP has the stream: no replay
   if (call_.BeginBlock()) return true;
   EndLocally(*call_.refusal());
   return false;
@@ -133,6 +163,7 @@ bool H2Stream::OnHeader(std::string_view name, std::string_view value) {
 
 bool H2Stream::OnData(std::string_view data) {
   if (done_) return false;
+  if (keep_sent_) DropSent();
   if (!call_.HeadersAccepted()) {
     EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "the EPP sent DATA before its headers"));
     return false;

@@ -50,7 +50,8 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   // `on_reply`. Before the pool takes the stream.
   void PrepareUnary(std::string path, const std::string& request, RawReply on_reply);
   const std::string& path() const { return path_; }
-  // Starts the lifetime timer (when the pool takes the stream).
+  // Starts the lifetime timer (when the pool first takes the stream; a
+  // retried stream keeps its deadline).
   void Arm();
   // The connection has submitted the stream as HTTP/2 stream `id`.
   void Attach(H2Connection* connection, int32_t id);
@@ -73,6 +74,10 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   void OnClosed(uint32_t h2_error_code);
   // Ends the stream with `status` (connection lost, refused, shutdown).
   void Fail(grpc::Status status);
+  // The EPP refused the stream unprocessed: true when it can be sent again
+  // (not ended, nothing heard from the EPP, its bytes kept, not retried
+  // before); it is then detached and rewound for another connection.
+  bool Rewind();
 
  private:
   void DoSend(extproc::ProcessingRequest message, bool last);
@@ -81,6 +86,7 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   // Ends locally: the status is ours, and the peer gets RST_STREAM CANCEL.
   void EndLocally(grpc::Status status);
   void Finish(grpc::Status status);  // the one place the stream ends
+  void DropSent();                   // frees what nghttp2 has taken; no replay from here
 
   H2Strand strand_;
   std::shared_ptr<ExtProcStreamCallbacks> callbacks_;  // reset in Finish
@@ -95,6 +101,12 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   std::string out_;       // framed messages not yet taken by nghttp2
   size_t out_taken_ = 0;  // bytes of out_ already taken
   bool close_wanted_ = false;
+  // Replay: until the EPP answers anything, what nghttp2 took stays in out_
+  // (up to max_replay_bytes) so that a refused stream can be sent again.
+  bool keep_sent_ = true;
+  const size_t max_replay_bytes_;
+  bool retried_ = false;
+  bool armed_ = false;
   bool eof_sent_ = false;  // nghttp2 took our END_STREAM
   bool done_ = false;      // Finish ran
   GrpcFrameDecoder decoder_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "h2/h2_health_probe.h"
@@ -82,6 +83,14 @@ void H2TargetPool::Open(std::shared_ptr<H2Stream> stream) {
   Place(std::move(stream));
 }
 
+void H2TargetPool::Retry(std::shared_ptr<H2Stream> stream) {
+  if (stream->done()) return;  // its deadline or a cancel came first
+  if (closing_) return stream->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
+  LogEventLimited(spdlog::level::info, "epp-stream-retried",
+                  {{"epp", key_}, {"reason", "refused by the EPP before processing"}});
+  Place(std::move(stream));
+}
+
 void H2TargetPool::Place(std::shared_ptr<H2Stream> stream) {
   stream->Arm();
   H2Connection* best = nullptr;
@@ -124,6 +133,17 @@ H2Connection* H2TargetPool::NewConnection() {
   };
   events.closed = [weak](H2Connection* c, bool was_ready, const std::string& why) {
     if (auto self = weak.lock()) self->OnClosed(c, was_ready, why);
+  };
+  events.refused = [weak](std::shared_ptr<H2Stream> stream) {
+    auto self = weak.lock();
+    if (!self) return stream->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
+    // Out of the connection's nghttp2 callback first: placing it may touch
+    // other connections.
+    boost::asio::post(self->strand_, [self, stream] {
+      Guarded(
+          "h2-retry", [&] { self->Retry(stream); },
+          [&] { stream->Fail(grpc::Status(grpc::StatusCode::INTERNAL, "internal error")); });
+    });
   };
   auto c = std::make_shared<H2Connection>(strand_, target_, tls_, server_name_, options_,
                                           std::move(events));

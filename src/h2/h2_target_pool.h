@@ -75,6 +75,8 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   void Probe();
   void OnProbeDone(EppHealth now, const grpc::Status& status);
   void OnClosed(H2Connection* connection, bool was_ready, const std::string& why);
+  // A stream the EPP refused unprocessed goes to another connection, once.
+  void Retry(std::shared_ptr<H2Stream> stream);
 
   H2Strand strand_;
   const EppTarget target_;

@@ -104,7 +104,28 @@ TEST_F(H2HostilePeer, GoawayStormFailsEachRequestAsUnavailable) {
   o.mode = H2Misbehaviour::kGoawayStorm;
   Start(o);
   for (int i = 0; i < 5; ++i) ExpectAnswer(503, "EPP unavailable");
-  EXPECT_LE(peer_->connections(), 10);
+  EXPECT_LE(peer_->connections(), 10);  // two per request: a refused stream is sent once more
+}
+
+TEST_F(H2HostilePeer, StreamRefusedByARestartingEppIsSentAgainOnANewConnection) {
+  HostileH2Options o;
+  o.mode = H2Misbehaviour::kRestartOnce;
+  Start(o);
+  HttpResult r = Get();
+  ASSERT_EQ(r.status, 200) << r.error << r.body;
+  EXPECT_EQ(r.Header("X-Gateway-Destination-Endpoint"), "127.0.0.1:8001");
+  EXPECT_EQ(peer_->connections(), 2);
+  EXPECT_EQ(peer_->streams(), 2);  // the refused one, then the same request again
+}
+
+TEST_F(H2HostilePeer, StreamRefusedTwiceIsUnavailable) {
+  HostileH2Options o;
+  o.mode = H2Misbehaviour::kRefuseAlways;
+  Start(o);
+  ExpectAnswer(503, "EPP unavailable", kChatBody);
+  EXPECT_EQ(peer_->streams(), 2);  // sent once more, never a third time
+  ExpectAnswer(503, "EPP unavailable");
+  EXPECT_EQ(peer_->streams(), 4);
 }
 
 TEST_F(H2HostilePeer, RstStreamFloodIsAnEppError) {

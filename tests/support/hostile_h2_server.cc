@@ -43,9 +43,14 @@ std::string PickMessage(const std::string& endpoint) {
 // One accepted connection, served on its own thread.
 class Connection {
  public:
-  Connection(int fd, const HostileH2Options& o, std::atomic<bool>* stop, std::atomic<int>* streams,
-             std::atomic<int>* max_open)
-      : fd_(fd), o_(o), stop_(stop), streams_(streams), max_open_(max_open) {}
+  Connection(int fd, const HostileH2Options& o, bool first, std::atomic<bool>* stop,
+             std::atomic<int>* streams, std::atomic<int>* max_open)
+      : fd_(fd),
+        o_(o),
+        mode_(o.mode == H2Misbehaviour::kRestartOnce && !first ? H2Misbehaviour::kHonest : o.mode),
+        stop_(stop),
+        streams_(streams),
+        max_open_(max_open) {}
   ~Connection() {
     if (session_) nghttp2_session_del(session_);
     close(fd_);
@@ -64,21 +69,21 @@ class Connection {
     nghttp2_session_callbacks_del(cbs);
     std::vector<nghttp2_settings_entry> settings{
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o_.max_concurrent_streams}};
-    if (o_.mode == H2Misbehaviour::kZeroWindow) {
+    if (mode_ == H2Misbehaviour::kZeroWindow) {
       settings.push_back({NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0});
     }
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
 
     int goaways = 0;
     while (!stop_->load()) {
-      if (o_.mode == H2Misbehaviour::kGoawayStorm && goaways < 200) {
+      if (mode_ == H2Misbehaviour::kGoawayStorm && goaways < 200) {
         nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
         ++goaways;
       }
       Tick();
       if (!Write()) return;
       pollfd p{fd_, 0, 0};
-      if (o_.mode != H2Misbehaviour::kStopReading) p.events |= POLLIN;
+      if (mode_ != H2Misbehaviour::kStopReading) p.events |= POLLIN;
       if (!pending_.empty() || nghttp2_session_want_write(session_)) p.events |= POLLOUT;
       if (poll(&p, 1, 5) < 0) return;
       if (p.revents & (POLLERR | POLLHUP)) return;
@@ -114,10 +119,17 @@ class Connection {
     int seen = self->max_open_->load();
     while (open > seen && !self->max_open_->compare_exchange_weak(seen, open)) {
     }
-    if (self->o_.mode == H2Misbehaviour::kRstFlood) {
+    if (self->mode_ == H2Misbehaviour::kRstFlood) {
       for (int i = 0; i < 100; ++i) {
         nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
       }
+    }
+    if (self->mode_ == H2Misbehaviour::kRefuseAlways) {
+      nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    }
+    if (self->mode_ == H2Misbehaviour::kRestartOnce) {
+      // Going away: nothing was processed (last stream 0).
+      nghttp2_submit_goaway(s, NGHTTP2_FLAG_NONE, 0, NGHTTP2_NO_ERROR, nullptr, 0);
     }
     return 0;
   }
@@ -146,7 +158,7 @@ class Connection {
     std::vector<nghttp2_nv> trailers;
     std::string big(2048, 't');
     std::vector<std::string> names;
-    if (self->o_.mode == H2Misbehaviour::kHugeTrailers) {
+    if (self->mode_ == H2Misbehaviour::kHugeTrailers) {
       for (int i = 0; i < 128; ++i) names.push_back("x-trailer-" + std::to_string(i));
       for (auto& name : names) trailers.push_back(Nv(name, big));
     }
@@ -166,7 +178,7 @@ class Connection {
         continue;
       }
       if (st.answered || now < st.answer_at) continue;
-      switch (o_.mode) {
+      switch (mode_) {
         case H2Misbehaviour::kHonest:
         case H2Misbehaviour::kHugeHeaders:
         case H2Misbehaviour::kHugeTrailers:
@@ -181,11 +193,11 @@ class Connection {
       std::vector<nghttp2_nv> headers{Nv(kS, k200), Nv(kCt, kGrpc)};
       std::vector<std::string> names;
       std::string big(2048, 'h');
-      if (o_.mode == H2Misbehaviour::kHugeHeaders) {
+      if (mode_ == H2Misbehaviour::kHugeHeaders) {
         for (int i = 0; i < 128; ++i) names.push_back("x-header-" + std::to_string(i));
         for (auto& n : names) headers.push_back(Nv(n, big));
       }
-      if (o_.mode == H2Misbehaviour::kDataWithoutEnd) {
+      if (mode_ == H2Misbehaviour::kDataWithoutEnd) {
         st.out = std::string("\0\0\x10\0\0", 5);  // announces 1 MiB
         st.trickle = true;
       } else {
@@ -216,6 +228,7 @@ class Connection {
 
   int fd_;
   const HostileH2Options& o_;
+  const H2Misbehaviour mode_;  // kRestartOnce is honest after the first connection
   std::atomic<bool>* stop_;
   std::atomic<int>* streams_;
   std::atomic<int>* max_open_;
@@ -261,9 +274,9 @@ void HostileH2Server::Accept() {
       int small = 4096;
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     }
-    connections_.fetch_add(1);
-    servers_.emplace_back([this, fd] {
-      Connection c(fd, options_, &stop_, &streams_, &max_open_);
+    const bool first = connections_.fetch_add(1) == 0;
+    servers_.emplace_back([this, fd, first] {
+      Connection c(fd, options_, first, &stop_, &streams_, &max_open_);
       c.Run();
     });
   }

@@ -23,6 +23,9 @@ enum class H2Misbehaviour {
   kHugeTrailers,    // normal headers, then 256 KiB of trailers
   kDataWithoutEnd,  // a message that announces 1 MiB and trickles, never END_STREAM
   kStopReading,     // never reads the socket after accepting
+  kRestartOnce,     // the first connection refuses its first stream with GOAWAY (last
+                    // stream 0), as an EPP that restarts; later connections are honest
+  kRefuseAlways,    // every stream gets RST_STREAM REFUSED_STREAM
 };
 
 struct HostileH2Options {
