@@ -90,15 +90,12 @@ bool H2ExtProcClient::EvictIdleLocked() {
     if (it->second->live().load() != 0) continue;
     LogEventLimited(spdlog::level::info, "epp-target-evicted", {{"epp", it->first}});
     Metrics::Get().CountEppTargetEviction();
-    std::string key = it->first;
     auto pool = std::move(it->second);
+    // Under mu_: a new pool for this target is only made after this.
+    pool->Retire();
+    Metrics::Get().ForgetEppTarget(it->first);
     pools_.erase(it);
-    boost::asio::post(pool->strand(), [pool, key = std::move(key)] {
-      Guarded("h2-evict", [&] {
-        pool->CancelAll();
-        Metrics::Get().ForgetEppTarget(key);
-      });
-    });
+    boost::asio::post(pool->strand(), [pool] { Guarded("h2-evict", [&] { pool->CancelAll(); }); });
     return true;
   }
   return false;

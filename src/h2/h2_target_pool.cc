@@ -25,7 +25,7 @@ H2TargetPool::H2TargetPool(boost::asio::io_context& io, EppTarget target,
       probe_timer_(strand_) {}
 
 void H2TargetPool::Start() {
-  if (closing_) return;
+  if (closing_ || retired_.load()) return;
   Metrics::Get().SetChannelState(key_, state_);
   Metrics::Get().SetEppHealth(key_, EppHealthName(health()));
   if (options_.health.interval.count() > 0) Probe();
@@ -46,7 +46,7 @@ void H2TargetPool::OnProbeDone(EppHealth now, const grpc::Status& status) {
   if (closing_) return;
   EppHealth before = health_->exchange(now);
   if (now != before) {
-    Metrics::Get().SetEppHealth(key_, EppHealthName(now));
+    if (!retired_.load()) Metrics::Get().SetEppHealth(key_, EppHealthName(now));
     if (now == EppHealth::kNotServing) {
       // New requests to it fail at once until it serves again.
       LogEvent(
@@ -168,7 +168,7 @@ void H2TargetPool::UpdateState() {
   std::string_view before = state_;
   if (before == now) return;
   if (std::string_view(now) == "ready" && was_ready_) {
-    Metrics::Get().CountReconnect(key_);
+    if (!retired_.load()) Metrics::Get().CountReconnect(key_);
     LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", key_}});
   } else if (before == "ready" && std::string_view(now) == "transient_failure") {
     LogEvent(spdlog::level::warn, "epp-channel-lost", {{"epp", key_}});
@@ -177,7 +177,7 @@ void H2TargetPool::UpdateState() {
   }
   if (std::string_view(now) == "ready") was_ready_ = true;
   state_ = now;
-  if (!closing_) Metrics::Get().SetChannelState(key_, now);
+  if (!closing_ && !retired_.load()) Metrics::Get().SetChannelState(key_, now);
 }
 
 void H2TargetPool::OnClosed(H2Connection* connection, bool was_ready, const std::string& why) {

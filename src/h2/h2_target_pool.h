@@ -60,6 +60,10 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   void Start();
   // Strand: takes a new stream.
   void Open(std::shared_ptr<H2Stream> stream);
+  // Any thread (the client's eviction, before it drops the target's series):
+  // from here on the pool exports nothing, so a stale update cannot bring
+  // back a series a new pool for the same target now owns.
+  void Retire() { retired_.store(true); }
   // Strand: ends every stream (CANCELLED), closes the connections and
   // refuses later streams.
   void CancelAll();
@@ -85,6 +89,7 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   const H2ClientOptions options_;
   const std::string key_;  // the target as /metrics and the logs name it
   std::atomic<size_t> live_{0};
+  std::atomic<bool> retired_{false};  // evicted: /metrics belongs to its successor
   // Written on the strand, read by any thread's Start.
   SharedEppHealth health_ = std::make_shared<std::atomic<EppHealth>>(EppHealth::kUnknown);
   boost::asio::steady_timer probe_timer_;  // the next health probe
