@@ -125,6 +125,29 @@ pick_run() {
     CLIENT_CPU="$(awk '{print $1+$2}' "$E2E_TMP/time.txt")"
 }
 
+# timed_run NAME CMD...: runs a load client that prints pick's "requests: N"
+# line; its output goes to $E2E_TMP/NAME.txt. Sets NREQ and CLIENT_CPU (the
+# whole process, from /usr/bin/time).
+timed_run() {
+    local out="$E2E_TMP/$1.txt"
+    shift
+    /usr/bin/time -f '%U %S' -o "$E2E_TMP/time.txt" "$@" >"$out" 2>&1 \
+        || fail "$(basename "$1"): $(tail -3 "$out")"
+    NREQ="$(awk '/^requests:/{print $2}' "$out")"
+    CLIENT_CPU="$(awk '{print $1+$2}' "$E2E_TMP/time.txt")"
+}
+
+# h2load_serial PORT N: "p50 p99 rate" (ms, ms, req/s) of N chat POSTs sent
+# one at a time on one connection, with the bridge's headers.
+h2load_serial() {
+    local port="$1" n="$2" out="$E2E_TMP/h2load-serial.txt" log="$E2E_TMP/h2load-serial.log"
+    rm -f "$log"
+    h2load --h1 -c 1 -n "$n" --log-file "$log" "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
+        "http://127.0.0.1:$port/v1/chat/completions" >"$out" 2>&1 || true
+    h2load_ok "$out" || fail "h2load -c 1 on :$port: $(grep -E '^(requests|status codes)' "$out" | tr '\n' ' ')"
+    log_stats "$log"
+}
+
 # cpu_s PID...: CPU seconds (user + system) used so far by these processes
 # and, for an NGINX master, its workers.
 cpu_s() {

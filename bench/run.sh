@@ -11,12 +11,19 @@
 # between rounds (other work on a shared host) cancels out within each pair. Every server listens on a free loopback port and
 # is stopped by the EXIT trap (tests/lib/lib.sh). About 2 minutes.
 #
+# Sections: micro (Google Benchmark), throughput and latency (bridge vs
+# `pick`), threads, floors (the bridge's two halves against h2_floor_client
+# and http1_floor_server, the least an HTTP/2 ext_proc client and a keep-alive
+# HTTP/1.1 server can do per request: client floor, own cost, latency),
+# fullpath (NGINX+njs), memory, prompt (4 MiB bodies).
+#
 # Environment:
 #   BENCH_ROUNDS=5        rounds of each interleaved comparison
 #   BENCH_SECONDS=3       length of one load run
 #   BENCH_CONCURRENCY=32  requests in flight (HTTP connections, gRPC streams)
 #   BENCH_ONLY="..."      run only these sections: micro throughput latency
-#                         fullpath memory prompt threads
+#                         floors fullpath memory prompt threads
+#   BENCH_SERIAL_REQUESTS=2000  requests of a one-at-a-time run (floors)
 #   BENCH_CHUNKS="..."    --chunk-bytes of the large-prompt sweep (bytes)
 #   BENCH_OUT=FILE        also write the results table (TSV) to FILE
 #   BENCH_STRICT=1        exit 1 when a target FAILs
@@ -24,7 +31,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
-[[ $# -ge 1 && -x "$1/epp-bridge" ]] || { echo "usage: $0 BUILD_DIR (with epp-bridge, micro_bench, epp_probe)" >&2; exit 2; }
+[[ $# -ge 1 && -x "$1/epp-bridge" ]] || { echo "usage: $0 BUILD_DIR (with epp-bridge, micro_bench, epp_probe, h2_floor_client, http1_floor_server)" >&2; exit 2; }
 build="$(cd "$1" && pwd)"
 MICRO="$build/micro_bench"
 PROBE="$build/epp_probe"
@@ -38,7 +45,7 @@ need_tools h2load nginx curl ss
 ROUNDS="${BENCH_ROUNDS:-5}"
 SECS="${BENCH_SECONDS:-3}"
 CONC="${BENCH_CONCURRENCY:-32}"
-ONLY="${BENCH_ONLY:-micro throughput latency fullpath memory prompt threads}"
+ONLY="${BENCH_ONLY:-micro throughput latency floors fullpath memory prompt threads}"
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 
 bench_header
@@ -175,6 +182,83 @@ if wants threads; then
         "rounds ${rl[*]}; medians: 1 thread $(median "${l1[@]}") ms, 2 threads $(median "${l2[@]}") ms"
     info "threads: p99 @ $RATE req/s, 2 threads / 1 thread" "$(median "${rq[@]}")" \
         "rounds ${rq[*]}; medians: 1 thread $(median "${q1[@]}") ms, 2 threads $(median "${q2[@]}") ms"
+fi
+
+# --- floors: the bridge against the least its two halves could cost ------------------
+# The bridge is an HTTP/1.1 server plus an ext_proc client. h2_floor_client is
+# the least an HTTP/2 ext_proc client can do per request (one thread, libnghttp2,
+# pick's messages); http1_floor_server the least a keep-alive HTTP/1.1 server
+# can (Beast, one thread, a fixed decision). pick and the bridge use the h2
+# transport here.
+if wants floors; then
+    FLOOR_CLIENT="$build/h2_floor_client" FLOOR_SERVER="$build/http1_floor_server"
+    for b in "$FLOOR_CLIENT" "$FLOOR_SERVER"; do
+        [[ -x "$b" ]] || fail "$b not built (cmake -DEPP_BRIDGE_BENCH=ON)"
+    done
+    SERIAL_N="${BENCH_SERIAL_REQUESTS:-2000}"
+    start_bridge_named bridge-h2 BH2 BH2_PID --epp-transport h2
+    start_on_port floor-server FS "$FLOOR_SERVER" --port @PORT@
+    FS_PID="$SPAWNED_PID"
+    PICK_H2=("${PICK[@]}" --epp-transport h2)
+    FLOOR=("$FLOOR_CLIENT" --epp "127.0.0.1:$EPP" --body "$CHAT" -H 'content-type: application/json')
+    # Warm-up of every side; pick has a request count: size the closed-loop
+    # runs from a short one.
+    "${FLOOR[@]}" --requests 200 --concurrency 8 >"$E2E_TMP/warm.txt" 2>&1 \
+        || fail "h2_floor_client warm-up: $(tail -3 "$E2E_TMP/warm.txt")"
+    for port in "$BH2" "$FS"; do
+        h2load --h1 -c 8 -n 200 "${BRIDGE_HDRS[@]}" -d "$E2E_TMP/chat.json" \
+            "http://127.0.0.1:$port/v1/chat/completions" >"$E2E_TMP/warm.txt" 2>&1 || true
+        h2load_ok "$E2E_TMP/warm.txt" || fail "warm-up of :$port: $(grep -E 'status codes|requests:' "$E2E_TMP/warm.txt")"
+    done
+    calib="$("${PICK_H2[@]}" --requests 2000 --concurrency "$CONC" | awk '/^throughput_rps/{print $2}')"
+    FLOOR_N="$(awk -v r="$calib" -v s="$SECS" 'BEGIN{n=int(r*s); print (n<2000?2000:n)}')"
+    section "floors: pick (h2) and the bridge (serve --epp-transport h2) against h2_floor_client" \
+        "and http1_floor_server; $FLOOR_N requests at $CONC in flight, $SERIAL_N one at a time," \
+        "h2load ${SECS} s at $CONC connections, $ROUNDS rounds"
+    cf32=() cf1=() own=() l50=() l99=() v_pc=() v_fc=() v_ps=() v_fs=() v_bc=() v_sc=()
+    v_p50=() v_p99=() v_s50=() v_s99=() v_b50=() v_b99=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        # client floor, closed loop and one at a time
+        timed_run pick "${PICK_H2[@]}" --requests "$FLOOR_N" --concurrency "$CONC"
+        pc="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
+        timed_run floor "${FLOOR[@]}" --requests "$FLOOR_N" --concurrency "$CONC"
+        fc="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
+        timed_run pick "${PICK_H2[@]}" --requests "$SERIAL_N" --concurrency 1
+        ps="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
+        read -r p50 p99 <<<"$(awk '/^latency_ms:/{split($2, a, "="); split($4, b, "="); print a[2], b[2]}' "$E2E_TMP/pick.txt")"
+        timed_run floor "${FLOOR[@]}" --requests "$SERIAL_N" --concurrency 1
+        fs="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
+        # own cost: the same h2load load on the bridge and on the floor server
+        b0="$(cpu_s "$BH2_PID")"
+        h2load_bridge "$BH2" -c "$CONC"
+        bc="$(us_per_req "$b0" "$(cpu_s "$BH2_PID")" "$NREQ")"
+        s0="$(cpu_s "$FS_PID")"
+        h2load_bridge "$FS" -c "$CONC"
+        sc="$(us_per_req "$s0" "$(cpu_s "$FS_PID")" "$NREQ")"
+        # latency, one request at a time
+        read -r b50 b99 _ < <(h2load_serial "$BH2" "$SERIAL_N")
+        read -r s50 s99 _ < <(h2load_serial "$FS" "$SERIAL_N")
+        cf32+=("$(ratio "$pc" "$fc")") cf1+=("$(ratio "$ps" "$fs")")
+        own+=("$(ratio "$bc" "$((pc + sc))")")
+        l50+=("$(ratio "$b50" "$(awk -v a="$p50" -v b="$s50" 'BEGIN{print a+b}')")")
+        l99+=("$(ratio "$b99" "$(awk -v a="$p99" -v b="$s99" 'BEGIN{print a+b}')")")
+        v_pc+=("$pc") v_fc+=("$fc") v_ps+=("$ps") v_fs+=("$fs") v_bc+=("$bc") v_sc+=("$sc")
+        v_p50+=("$p50") v_p99+=("$p99") v_s50+=("$s50") v_s99+=("$s99") v_b50+=("$b50") v_b99+=("$b99")
+        echo "  round $r: CPU us/req: pick $pc / floor $fc at $CONC, pick $ps / floor $fs one at a time;" \
+            "bridge $bc vs pick $pc + floor server $sc"
+        echo "           latency ms: bridge p50 $b50 p99 $b99, pick p50 $p50 p99 $p99," \
+            "floor server p50 $s50 p99 $s99; ratios ${cf32[-1]} ${cf1[-1]} ${own[-1]} ${l50[-1]} ${l99[-1]}"
+    done
+    report "client floor: pick (h2) / h2_floor_client CPU, $CONC in flight" "$(median "${cf32[@]}")" "<=" 1.5 \
+        "median of the rounds' ratios (${cf32[*]}); medians us/req: pick $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
+    report "client floor: pick (h2) / h2_floor_client CPU, one at a time" "$(median "${cf1[@]}")" "<=" 1.5 \
+        "median of the rounds' ratios (${cf1[*]}); medians us/req: pick $(median "${v_ps[@]}"), floor $(median "${v_fs[@]}")"
+    report "own cost: bridge CPU / (pick + http1_floor_server)" "$(median "${own[@]}")" "<=" 1.2 \
+        "median of the rounds' ratios (${own[*]}); medians us/req: bridge $(median "${v_bc[@]}"), pick $(median "${v_pc[@]}"), floor server $(median "${v_sc[@]}")"
+    report "latency p50, one at a time: bridge / (pick + floor server)" "$(median "${l50[@]}")" "<=" 1.2 \
+        "median of the rounds' ratios (${l50[*]}); medians ms: bridge $(median "${v_b50[@]}"), pick $(median "${v_p50[@]}"), floor server $(median "${v_s50[@]}")"
+    report "latency p99, one at a time: bridge / (pick + floor server)" "$(median "${l99[@]}")" "<=" 1.5 \
+        "median of the rounds' ratios (${l99[*]}); medians ms: bridge $(median "${v_b99[@]}"), pick $(median "${v_p99[@]}"), floor server $(median "${v_s99[@]}")"
 fi
 
 # --- full path: NGINX + NJS + bridge + dev-epp + mock vs plain proxy_pass ----------
