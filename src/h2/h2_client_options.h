@@ -19,9 +19,10 @@ struct H2ClientOptions {
   // A stream the EPP refused before processing it (RST_STREAM REFUSED_STREAM,
   // or above a GOAWAY's last stream id, as an EPP that restarts sends) is
   // sent once more on another connection, as gRPC retries it transparently.
-  // Its bytes are kept for that until the EPP answers, up to this many; a
-  // larger request is not retried.
-  size_t max_replay_bytes = 1 << 20;
+  // Its bytes are kept for that until the EPP answers, up to this many (a
+  // bound of --max-inflight times this on the extra memory); a larger
+  // request is not retried.
+  size_t max_replay_bytes = 128 << 10;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
