@@ -223,6 +223,8 @@ make_prompt() {
 
 # rss_mib PID: resident set size in MiB (VmRSS).
 rss_mib() { awk '/^VmRSS:/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# anon_mib PID: RssAnon (the process's private pages) in MiB.
+anon_mib() { awk '/^RssAnon:/{printf "%.1f", $2/1024}' "/proc/$1/status"; }
 # rss_detail PID: the RSS split into anonymous and file-backed pages (shared
 # libraries' code), and the PSS (shared pages divided among their users).
 rss_detail() {

@@ -12,17 +12,22 @@
 # is stopped by the EXIT trap (tests/lib/lib.sh). About 2 minutes.
 #
 # Sections: micro (Google Benchmark), throughput and latency (bridge vs
-# `pick`), threads, floors (the bridge's two halves against h2_floor_client
-# and http1_floor_server, the least an HTTP/2 ext_proc client and a keep-alive
-# HTTP/1.1 server can do per request: client floor, own cost, latency),
-# fullpath (NGINX+njs), memory, prompt (4 MiB bodies).
+# `pick`, no targets), transport (`pick` over the HTTP/2 transport against
+# `pick` over gRPC C++), threads, floors (the bridge's two halves against
+# h2_floor_client and http1_floor_server, the least an HTTP/2 ext_proc client
+# and a keep-alive HTTP/1.1 server can do per request: client floor, own cost,
+# latency), syscalls (context switches and system calls per request, with
+# perf), fullpath (NGINX+njs: the bridge's share of the CPU), memory (RssAnon),
+# prompt (4 MiB bodies).
 #
 # Environment:
 #   BENCH_ROUNDS=5        rounds of each interleaved comparison
 #   BENCH_SECONDS=3       length of one load run
 #   BENCH_CONCURRENCY=32  requests in flight (HTTP connections, gRPC streams)
 #   BENCH_ONLY="..."      run only these sections: micro throughput latency
-#                         floors fullpath memory prompt threads
+#                         transport floors syscalls fullpath memory prompt threads
+#   BENCH_EPP_TRANSPORT=h2  the EPP transport of every bridge and `pick` run
+#                         (grpc or h2; the transport section runs both)
 #   BENCH_SERIAL_REQUESTS=2000  requests of a one-at-a-time run (floors)
 #   BENCH_CHUNKS="..."    --chunk-bytes of the large-prompt sweep (bytes)
 #   BENCH_OUT=FILE        also write the results table (TSV) to FILE
@@ -45,10 +50,14 @@ need_tools h2load nginx curl ss
 ROUNDS="${BENCH_ROUNDS:-5}"
 SECS="${BENCH_SECONDS:-3}"
 CONC="${BENCH_CONCURRENCY:-32}"
-ONLY="${BENCH_ONLY:-micro throughput latency floors fullpath memory prompt threads}"
+ONLY="${BENCH_ONLY:-micro throughput latency transport floors syscalls fullpath memory prompt threads}"
+TRANSPORT="${BENCH_EPP_TRANSPORT:-h2}"
+# Every serve and pick started below inherits it (a flag still overrides it).
+export EPP_BRIDGE_EPP_TRANSPORT="$TRANSPORT" EPP_BRIDGE_PICK_EPP_TRANSPORT="$TRANSPORT"
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 
 bench_header
+echo "EPP transport of the bridges and pick: $TRANSPORT (BENCH_EPP_TRANSPORT)"
 t_start=$SECONDS
 
 # --- micro-benchmarks of the hot path -----------------------------------------
@@ -123,7 +132,7 @@ if wants throughput || wants latency || wants threads; then
     done
     DIRECT_MAX="$(median "${d[@]}")"
     BRIDGE_MAX="$(median "${b[@]}")"
-    report "throughput: bridge max / direct max" "$(median "${tr[@]}")" ">=" 0.8 \
+    info "throughput: bridge max / direct max" "$(median "${tr[@]}")" \
         "median of the rounds' ratios (${tr[*]}); medians: bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
     col() { local i="$1"; shift; printf '%s\n' "$@" | awk -v i="$i" '{print $i}'; }
     PC="$(median $(col 1 "${cd[@]}"))" EC="$(median $(col 2 "${cd[@]}"))"
@@ -135,10 +144,10 @@ fi
 
 # --- latency at the same fixed rate ---------------------------------------------
 if wants latency || wants threads; then
-    RATE="$(awk -v m="$DIRECT_MAX" 'BEGIN{printf "%d", m/2}')"
+    RATE="$(awk -v m="$DIRECT_MAX" 'BEGIN{printf "%d", m/4}')"
 fi
 if wants latency; then
-    section "latency: fixed rate $RATE req/s (half the direct maximum), ${SECS} s runs, $ROUNDS rounds"
+    section "latency: fixed rate $RATE req/s (a quarter of the direct maximum), ${SECS} s runs, $ROUNDS rounds"
     dp50=() dp99=() bp50=() bp99=() r50=() r99=()
     for ((r = 1; r <= ROUNDS; r++)); do
         read -r a50 a99 arate < <(pick_at_rate "$RATE")
@@ -149,10 +158,38 @@ if wants latency; then
     done
     D50="$(median "${dp50[@]}")" D99="$(median "${dp99[@]}")"
     B50="$(median "${bp50[@]}")" B99="$(median "${bp99[@]}")"
-    report "latency p50: bridge / direct @ $RATE req/s" "$(median "${r50[@]}")" "<=" 1.25 \
+    info "latency p50: bridge / direct @ $RATE req/s" "$(median "${r50[@]}")" \
         "median of the rounds' ratios (${r50[*]}); medians: bridge $B50 ms, direct $D50 ms"
-    report "latency p99: bridge / direct @ $RATE req/s" "$(median "${r99[@]}")" "<=" 1.5 \
+    info "latency p99: bridge / direct @ $RATE req/s" "$(median "${r99[@]}")" \
         "median of the rounds' ratios (${r99[*]}); medians: bridge $B99 ms, direct $D99 ms"
+fi
+
+# --- transport: pick over HTTP/2 against pick over gRPC C++ ----------------------
+if wants transport; then
+    SERIAL_T="${BENCH_SERIAL_REQUESTS:-2000}"
+    calib="$("${PICK[@]}" --epp-transport grpc --requests 2000 --concurrency "$CONC" | awk '/^throughput_rps/{print $2}')"
+    T_N="$(awk -v r="$calib" -v s="$SECS" 'BEGIN{n=int(r*s); print (n<2000?2000:n)}')"
+    section "transport: pick --epp-transport h2 / pick --epp-transport grpc, client CPU per request;" \
+        "$T_N requests at $CONC in flight, $SERIAL_T one at a time, $ROUNDS rounds"
+    for t in grpc h2; do "${PICK[@]}" --epp-transport "$t" --requests 500 --concurrency 8 >/dev/null; done
+    x32=() x1=() g32=() h32=() g1=() h1=()
+    for ((r = 1; r <= ROUNDS; r++)); do
+        pick_run --epp-transport grpc --requests "$T_N" --concurrency "$CONC"
+        g32+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ")")
+        pick_run --epp-transport h2 --requests "$T_N" --concurrency "$CONC"
+        h32+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ")")
+        pick_run --epp-transport grpc --requests "$SERIAL_T" --concurrency 1
+        g1+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ")")
+        pick_run --epp-transport h2 --requests "$SERIAL_T" --concurrency 1
+        h1+=("$(us_per_req 0 "$CLIENT_CPU" "$NREQ")")
+        x32+=("$(ratio "${h32[-1]}" "${g32[-1]}")") x1+=("$(ratio "${h1[-1]}" "${g1[-1]}")")
+        echo "  round $r: CPU us/req at $CONC in flight: grpc ${g32[-1]}, h2 ${h32[-1]} (${x32[-1]});" \
+            "one at a time: grpc ${g1[-1]}, h2 ${h1[-1]} (${x1[-1]})"
+    done
+    report "transport: pick h2 / pick grpc CPU, $CONC in flight" "$(median "${x32[@]}")" "<=" 0.33 \
+        "median of the rounds' ratios (${x32[*]}); medians us/req: h2 $(median "${h32[@]}"), grpc $(median "${g32[@]}")"
+    report "transport: pick h2 / pick grpc CPU, one at a time" "$(median "${x1[@]}")" "<=" 0.33 \
+        "median of the rounds' ratios (${x1[*]}); medians us/req: h2 $(median "${h1[@]}"), grpc $(median "${g1[@]}")"
 fi
 
 # --- thread model: --threads 1 vs 2 ----------------------------------------------
@@ -269,6 +306,40 @@ if wants floors; then
         "median of the rounds' ratios (${l99[*]}); medians ms: bridge $(median "${v_b99[@]}"), pick $(median "${v_p99[@]}"), floor server $(median "${v_s99[@]}")"
 fi
 
+# --- syscalls: context switches and system calls per request (perf) ------------------
+if wants syscalls; then
+    section "syscalls: context switches and system calls per request, bridge and pick, $CONC in flight (perf stat)"
+    if ! perf stat -e raw_syscalls:sys_enter,context-switches -x, -o "$E2E_TMP/perf-check.txt" -- true \
+        >/dev/null 2>&1; then
+        echo "  perf cannot count system calls here (perf stat -e raw_syscalls:sys_enter): skipped"
+    else
+        # perf_counts FILE N: "syscalls/req context-switches/req" from perf's CSV.
+        perf_counts() {
+            awk -F, -v n="$2" '$3 ~ /raw_syscalls:sys_enter/{s=$1} $3 ~ /context-switches/{c=$1}
+                END{printf "%.2f %.2f", s/n, c/n}' "$1"
+        }
+        start_bridge_named bridge-sys BSYS BSYS_PID
+        warm_up "$BSYS"
+        S_N="${PICK_N:-20000}"
+        perf stat -e raw_syscalls:sys_enter,context-switches -x, -o "$E2E_TMP/perf-pick.txt" -- \
+            "${PICK[@]}" --requests "$S_N" --concurrency "$CONC" >"$E2E_TMP/pick-sys.txt" 2>&1 \
+            || fail "pick under perf: $(tail -3 "$E2E_TMP/pick-sys.txt")"
+        read -r ps pc <<<"$(perf_counts "$E2E_TMP/perf-pick.txt" "$S_N")"
+        perf stat -e raw_syscalls:sys_enter,context-switches -x, -o "$E2E_TMP/perf-bridge.txt" \
+            -p "$BSYS_PID" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 0.5
+        h2load_bridge "$BSYS" -c "$CONC"
+        kill -INT "$perf_pid"
+        wait "$perf_pid" || true
+        read -r bs bcs <<<"$(perf_counts "$E2E_TMP/perf-bridge.txt" "$NREQ")"
+        info "syscalls per request: bridge / pick" "$(ratio "$bs" "$ps")" \
+            "bridge $bs (over $NREQ requests), pick $ps (over $S_N), EPP transport $TRANSPORT"
+        info "context switches per request: bridge / pick" "$(ratio "$bcs" "$pc")" \
+            "bridge $bcs, pick $pc"
+    fi
+fi
+
 # --- full path: NGINX + NJS + bridge + dev-epp + mock vs plain proxy_pass ----------
 if wants fullpath; then
     section "full path: NGINX+NJS+bridge+dev-epp+mock vs plain NGINX proxy_pass, $CONC connections, $ROUNDS rounds"
@@ -314,7 +385,7 @@ if wants fullpath; then
             "plain: $(awk '{printf "h2load %s, NGINX %s, mock %s", $1, $2, $3}' <<<"${cp[-1]}")"
     done
     FULL="$(median "${f[@]}")" PLAINR="$(median "${p[@]}")"
-    report "full path / plain NGINX proxy (req/s)" "$(median "${fr[@]}")" ">=" 0.5 \
+    info "full path / plain NGINX proxy (req/s)" "$(median "${fr[@]}")" \
         "median of the rounds' ratios (${fr[*]}); medians: full path $FULL req/s, plain $PLAINR req/s"
     fc=() pc=()
     for i in 1 2 3 4 5; do fc+=("$(median $(printf '%s\n' "${cf[@]}" | awk -v i="$i" '{print $i}'))"); done
@@ -322,21 +393,27 @@ if wants fullpath; then
     FT=$((fc[0] + fc[1] + fc[2] + fc[3] + fc[4])) PT=$((pc[0] + pc[1] + pc[2]))
     info "CPU per request: full path / plain proxy" "$(ratio "$FT" "$PT")" \
         "us/req: full = h2load ${fc[0]} + NGINX ${fc[1]} + bridge ${fc[2]} + dev-epp ${fc[3]} + mock ${fc[4]} = $FT; plain = h2load ${pc[0]} + NGINX ${pc[1]} + mock ${pc[2]} = $PT"
+    sh=()
+    for row in "${cf[@]}"; do
+        sh+=("$(awk '{t = $1 + $2 + $3 + $4 + $5; if (t > 0) printf "%.1f", 100 * $3 / t; else print "n/a"}' <<<"$row")")
+    done
+    report "share of the full path: bridge CPU / all CPU (%)" "$(median "${sh[@]}")" "<=" 20 \
+        "median of the rounds' shares (${sh[*]}); medians us/req: bridge ${fc[2]} of $FT (h2load, NGINX+njs, bridge with --completion-socket, dev-epp, mock)"
 fi
 
 # --- memory: idle and 1,000 held streams --------------------------------------------
 if wants memory; then
-    section "memory (RSS) of the bridge: idle, then 1,000 held streams"
+    section "memory of the bridge (RssAnon: its private pages; VmRSS adds the shared libraries' file pages): idle, then 1,000 held streams"
     # Idle: a fresh bridge, then the same with its EPP channel open and no
     # exchange in flight (streams close right after the pick).
     start_bridge_named bridge-idle BIDLE BIDLE_PID
     sleep 1
-    IDLE0="$(rss_mib "$BIDLE_PID")" D0="$(rss_detail "$BIDLE_PID")"
+    IDLE0="$(rss_mib "$BIDLE_PID")" D0="$(rss_detail "$BIDLE_PID")" A0="$(anon_mib "$BIDLE_PID")"
     curl -sS --max-time 10 -o /dev/null "http://127.0.0.1:$BIDLE/" -H 'x-epp-host: 127.0.0.1' \
         -H "x-epp-port: $EPP" -H 'content-type: application/json' -d "$CHAT" \
         || fail "bridge-idle: request failed"
     sleep 1
-    IDLE1="$(rss_mib "$BIDLE_PID")" D1="$(rss_detail "$BIDLE_PID")"
+    IDLE1="$(rss_mib "$BIDLE_PID")" D1="$(rss_detail "$BIDLE_PID")" A1="$(anon_mib "$BIDLE_PID")"
     echo "  idle at start: $IDLE0 MiB ($D0)"
     echo "  idle, EPP channel open: $IDLE1 MiB ($D1)"
     # Held: with a completion socket and no NGINX writing records, every
@@ -357,13 +434,17 @@ if wants memory; then
     sleep 1
     held="$(curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics" \
         | awk '/^epp_bridge_held_streams /{print int($2)}')"
-    HELD="$(rss_mib "$BHELD_PID")"
+    HELD="$(rss_mib "$BHELD_PID")" AHELD="$(anon_mib "$BHELD_PID")"
     echo "  $held held streams: $HELD MiB ($(rss_detail "$BHELD_PID"))"
     [[ "${held:-0}" -ge 1000 ]] || fail "expected 1,000 held streams, the bridge reports '${held}'"
     IDLE="$(awk -v a="$IDLE0" -v b="$IDLE1" 'BEGIN{print (a>b?a:b)}')"
-    report "memory: idle RSS (MiB)" "$IDLE" "<=" 8 "at start $IDLE0 MiB, EPP channel open $IDLE1 MiB"
-    report "memory: RSS with 1,000 held streams (MiB)" "$HELD" "<=" 48 \
-        "$held held streams, about $(awk -v a="$HELD" -v b="$IDLE1" 'BEGIN{printf "%.1f", (a-b)*1024/1000}') KiB each above idle"
+    AIDLE="$(awk -v a="$A0" -v b="$A1" 'BEGIN{print (a>b?a:b)}')"
+    report "memory: RssAnon idle and after one request (MiB)" "$AIDLE" "<=" 4 \
+        "at start $A0 MiB, after one request $A1 MiB"
+    report "memory: RssAnon with 1,000 held streams (MiB)" "$AHELD" "<=" 32 \
+        "$held held streams, about $(awk -v a="$AHELD" -v b="$A1" 'BEGIN{printf "%.1f", (a-b)*1024/1000}') KiB each above idle"
+    info "memory: VmRSS idle (MiB)" "$IDLE" "at start $IDLE0 MiB, after one request $IDLE1 MiB"
+    info "memory: VmRSS with 1,000 held streams (MiB)" "$HELD" "$held held streams"
 fi
 
 # --- large prompt: 4 MiB, by chunk size -------------------------------------------------
