@@ -269,10 +269,13 @@ int RunPick(PickOptions o) {
   }
   ChannelOptions copts;
   copts.max_receive_bytes = 64 << 20;
-  auto registry = ChannelRegistry::Create(o.tls, copts, &error);
-  if (!registry) {
-    std::cerr << "pick: " << error << "\n";
-    return 2;
+  std::unique_ptr<ChannelRegistry> registry;  // gRPC C++ only for its transport
+  if (o.epp_transport == "grpc") {
+    registry = ChannelRegistry::Create(o.tls, copts, &error);
+    if (!registry) {
+      std::cerr << "pick: " << error << "\n";
+      return 2;
+    }
   }
   // Declared before the client: the HTTP/2 transport's sockets live on it.
   asio::io_context io;

@@ -170,10 +170,14 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   copts.health.service = o.epp_health_service;
   copts.max_receive_bytes =
       static_cast<int>(std::min<size_t>(o.max_body_bytes + (1u << 20), size_t{1} << 30));
-  s->registry_ = ChannelRegistry::Create(s->options_.tls, copts, error);
-  if (!s->registry_) {
-    *error = "EPP TLS setup: " + *error;
-    return nullptr;
+  // gRPC C++ (its channels, its threads and the channel monitor's) only
+  // for the gRPC transport: over HTTP/2 the workers run everything.
+  if (o.epp_transport == "grpc") {
+    s->registry_ = ChannelRegistry::Create(s->options_.tls, copts, error);
+    if (!s->registry_) {
+      *error = "EPP TLS setup: " + *error;
+      return nullptr;
+    }
   }
   H2ClientOptions h2;
   h2.max_targets = o.max_epp_targets;

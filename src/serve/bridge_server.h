@@ -32,7 +32,6 @@ class BridgeServer {
   unsigned threads() const { return threads_; }
   const ServeOptions& options() const { return options_; }
   ServerContext& context() { return ctx_; }
-  ChannelRegistry& registry() { return *registry_; }
   size_t epp_targets() const { return client_->targets(); }  // whichever the transport
   HeldStreamTable* holds() { return holds_.get(); }
   boost::asio::io_context& io() { return io_; }
@@ -59,7 +58,7 @@ class BridgeServer {
   boost::asio::io_context io_;
   ServeOptions options_;
   ServerContext ctx_;
-  std::unique_ptr<ChannelRegistry> registry_;
+  std::unique_ptr<ChannelRegistry> registry_;     // --epp-transport grpc only
   std::unique_ptr<TrackedExtProcClient> client_;  // --epp-transport
   unsigned threads_ = 1;
   std::shared_ptr<Listener> listener_;
