@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -64,6 +67,38 @@ class Operations : public ::testing::Test {
   std::unique_ptr<Process> epp_, bridge_;
   int epp_port_ = 0, port_ = 0, admin_port_ = 0;
 };
+
+// The names of the process's threads: gRPC C++ names its own
+// (default-executor, timer_manager, event_engine, ...); ours keep the binary's.
+std::vector<std::string> ThreadNames(pid_t pid) {
+  std::vector<std::string> names;
+  auto task = std::filesystem::path("/proc") / std::to_string(pid) / "task";
+  for (const auto& t : std::filesystem::directory_iterator(task)) {
+    std::ifstream in(t.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    names.push_back(name);
+  }
+  return names;
+}
+
+TEST_F(Operations, OverHttp2GrpcNeverStarts) {
+  for (std::string transport : {"grpc", "h2"}) {
+    StartBridge({"--threads", "1", "--epp-transport", transport});
+    HttpClient client(port_);
+    ASSERT_EQ(client.Send("POST", "/", Epp(), kChat).status, 200) << transport;
+    auto names = ThreadNames(bridge_->pid());
+    auto ours = std::count(names.begin(), names.end(), "epp-bridge");
+    if (transport == "grpc") {
+      EXPECT_LT(ours, static_cast<long>(names.size())) << "gRPC C++ runs threads of its own";
+    } else {
+      // The main thread, the worker and Asio's resolver thread, nothing else.
+      EXPECT_EQ(ours, static_cast<long>(names.size())) << ::testing::PrintToString(names);
+      EXPECT_LE(names.size(), 3u) << ::testing::PrintToString(names);
+    }
+    bridge_.reset();
+  }
+}
 
 TEST_F(Operations, MetricsMoveWithRealTraffic) {
   StartBridge({});
