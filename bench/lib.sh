@@ -62,6 +62,19 @@ info() {
     RESULTS+=("$1"$'\t'"$2"$'\t'"-"$'\t'"info"$'\t'"$3")
 }
 
+# report_rounds FIGURE OP TARGET ARRAY DETAIL: report of the median of the
+# rounds' ratios held in the array named ARRAY, the rounds printed before DETAIL.
+report_rounds() {
+    local -n rounds_="$4"
+    report "$1" "$(median "${rounds_[@]}")" "$2" "$3" "median of the rounds' ratios (${rounds_[*]}); $5"
+}
+
+# info_rounds FIGURE ARRAY DETAIL: the same without a target.
+info_rounds() {
+    local -n rounds_="$2"
+    info "$1" "$(median "${rounds_[@]}")" "median of the rounds' ratios (${rounds_[*]}); $3"
+}
+
 bench_footer() {
     echo
     echo "== results ($MACHINE; $DATE; $1 s)"

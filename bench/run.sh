@@ -132,8 +132,8 @@ if wants throughput || wants latency || wants threads; then
     done
     DIRECT_MAX="$(median "${d[@]}")"
     BRIDGE_MAX="$(median "${b[@]}")"
-    info "throughput: bridge max / direct max" "$(median "${tr[@]}")" \
-        "median of the rounds' ratios (${tr[*]}); medians: bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
+    info_rounds "throughput: bridge max / direct max" tr \
+        "medians: bridge $BRIDGE_MAX req/s, direct (pick) $DIRECT_MAX req/s"
     col() { local i="$1"; shift; printf '%s\n' "$@" | awk -v i="$i" '{print $i}'; }
     PC="$(median $(col 1 "${cd[@]}"))" EC="$(median $(col 2 "${cd[@]}"))"
     HC="$(median $(col 1 "${cb[@]}"))" BC="$(median $(col 2 "${cb[@]}"))" EC2="$(median $(col 3 "${cb[@]}"))"
@@ -158,10 +158,10 @@ if wants latency; then
     done
     D50="$(median "${dp50[@]}")" D99="$(median "${dp99[@]}")"
     B50="$(median "${bp50[@]}")" B99="$(median "${bp99[@]}")"
-    info "latency p50: bridge / direct @ $RATE req/s" "$(median "${r50[@]}")" \
-        "median of the rounds' ratios (${r50[*]}); medians: bridge $B50 ms, direct $D50 ms"
-    info "latency p99: bridge / direct @ $RATE req/s" "$(median "${r99[@]}")" \
-        "median of the rounds' ratios (${r99[*]}); medians: bridge $B99 ms, direct $D99 ms"
+    info_rounds "latency p50: bridge / direct @ $RATE req/s" r50 \
+        "medians: bridge $B50 ms, direct $D50 ms"
+    info_rounds "latency p99: bridge / direct @ $RATE req/s" r99 \
+        "medians: bridge $B99 ms, direct $D99 ms"
 fi
 
 # --- transport: pick over HTTP/2 against pick over gRPC C++ ----------------------
@@ -186,10 +186,10 @@ if wants transport; then
         echo "  round $r: CPU us/req at $CONC in flight: grpc ${g32[-1]}, h2 ${h32[-1]} (${x32[-1]});" \
             "one at a time: grpc ${g1[-1]}, h2 ${h1[-1]} (${x1[-1]})"
     done
-    report "transport: pick h2 / pick grpc CPU, $CONC in flight" "$(median "${x32[@]}")" "<=" 0.33 \
-        "median of the rounds' ratios (${x32[*]}); medians us/req: h2 $(median "${h32[@]}"), grpc $(median "${g32[@]}")"
-    report "transport: pick h2 / pick grpc CPU, one at a time" "$(median "${x1[@]}")" "<=" 0.33 \
-        "median of the rounds' ratios (${x1[*]}); medians us/req: h2 $(median "${h1[@]}"), grpc $(median "${g1[@]}")"
+    report_rounds "transport: pick h2 / pick grpc CPU, $CONC in flight" "<=" 0.33 x32 \
+        "medians us/req: h2 $(median "${h32[@]}"), grpc $(median "${g32[@]}")"
+    report_rounds "transport: pick h2 / pick grpc CPU, one at a time" "<=" 0.33 x1 \
+        "medians us/req: h2 $(median "${h1[@]}"), grpc $(median "${g1[@]}")"
 fi
 
 # --- thread model: --threads 1 vs 2 ----------------------------------------------
@@ -292,18 +292,18 @@ if wants floors; then
         echo "           latency ms: bridge p50 $b50 p99 $b99, pick p50 $p50 p99 $p99," \
             "floor server p50 $s50 p99 $s99; ratios ${cf32[-1]} ${cf1[-1]} ${own[-1]} ${l50[-1]} ${l99[-1]}"
     done
-    report "client floor: pick (h2) / h2_floor_client CPU, $CONC in flight" "$(median "${cf32[@]}")" "<=" 1.5 \
-        "median of the rounds' ratios (${cf32[*]}); medians us/req: pick $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
-    report "client floor: pick (h2) / h2_floor_client CPU, one at a time" "$(median "${cf1[@]}")" "<=" 1.5 \
-        "median of the rounds' ratios (${cf1[*]}); medians us/req: pick $(median "${v_ps[@]}"), floor $(median "${v_fs[@]}")"
-    info "client floor with pick on one thread (--threads 1), $CONC in flight" "$(median "${t1[@]}")" \
-        "median of the rounds' ratios (${t1[*]}); medians us/req: pick on one thread $(median "${v_p1[@]}"), floor $(median "${v_fc[@]}")"
-    report "own cost: bridge CPU / (pick + http1_floor_server)" "$(median "${own[@]}")" "<=" 1.2 \
-        "median of the rounds' ratios (${own[*]}); medians us/req: bridge $(median "${v_bc[@]}"), pick $(median "${v_pc[@]}"), floor server $(median "${v_sc[@]}")"
-    report "latency p50, one at a time: bridge / (pick + floor server)" "$(median "${l50[@]}")" "<=" 1.2 \
-        "median of the rounds' ratios (${l50[*]}); medians ms: bridge $(median "${v_b50[@]}"), pick $(median "${v_p50[@]}"), floor server $(median "${v_s50[@]}")"
-    report "latency p99, one at a time: bridge / (pick + floor server)" "$(median "${l99[@]}")" "<=" 1.5 \
-        "median of the rounds' ratios (${l99[*]}); medians ms: bridge $(median "${v_b99[@]}"), pick $(median "${v_p99[@]}"), floor server $(median "${v_s99[@]}")"
+    report_rounds "client floor: pick (h2) / h2_floor_client CPU, $CONC in flight" "<=" 1.5 cf32 \
+        "medians us/req: pick $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
+    report_rounds "client floor: pick (h2) / h2_floor_client CPU, one at a time" "<=" 1.5 cf1 \
+        "medians us/req: pick $(median "${v_ps[@]}"), floor $(median "${v_fs[@]}")"
+    info_rounds "client floor with pick on one thread (--threads 1), $CONC in flight" t1 \
+        "medians us/req: pick on one thread $(median "${v_p1[@]}"), floor $(median "${v_fc[@]}")"
+    report_rounds "own cost: bridge CPU / (pick + http1_floor_server)" "<=" 1.2 own \
+        "medians us/req: bridge $(median "${v_bc[@]}"), pick $(median "${v_pc[@]}"), floor server $(median "${v_sc[@]}")"
+    report_rounds "latency p50, one at a time: bridge / (pick + floor server)" "<=" 1.2 l50 \
+        "medians ms: bridge $(median "${v_b50[@]}"), pick $(median "${v_p50[@]}"), floor server $(median "${v_s50[@]}")"
+    report_rounds "latency p99, one at a time: bridge / (pick + floor server)" "<=" 1.5 l99 \
+        "medians ms: bridge $(median "${v_b99[@]}"), pick $(median "${v_p99[@]}"), floor server $(median "${v_s99[@]}")"
 fi
 
 # --- syscalls: context switches and system calls per request (perf) ------------------
@@ -385,8 +385,8 @@ if wants fullpath; then
             "plain: $(awk '{printf "h2load %s, NGINX %s, mock %s", $1, $2, $3}' <<<"${cp[-1]}")"
     done
     FULL="$(median "${f[@]}")" PLAINR="$(median "${p[@]}")"
-    info "full path / plain NGINX proxy (req/s)" "$(median "${fr[@]}")" \
-        "median of the rounds' ratios (${fr[*]}); medians: full path $FULL req/s, plain $PLAINR req/s"
+    info_rounds "full path / plain NGINX proxy (req/s)" fr \
+        "medians: full path $FULL req/s, plain $PLAINR req/s"
     fc=() pc=()
     for i in 1 2 3 4 5; do fc+=("$(median $(printf '%s\n' "${cf[@]}" | awk -v i="$i" '{print $i}'))"); done
     for i in 1 2 3; do pc+=("$(median $(printf '%s\n' "${cp[@]}" | awk -v i="$i" '{print $i}'))"); done
