@@ -76,10 +76,6 @@ void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
   if (!message.SerializeToString(&bytes)) {
     return EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize a message"));
   }
-  if (!keep_sent_ && out_taken_ > 0 && out_taken_ == out_.size()) {
-    out_.clear();
-    out_taken_ = 0;
-  }
   AppendGrpcFrame(bytes, &out_);
   if (keep_sent_ && out_.size() > max_replay_bytes_) DropSent();
   close_wanted_ = last;
@@ -110,16 +106,11 @@ size_t H2Stream::ReadOut(uint8_t* out, size_t size, bool* eof) {
   if (out_taken_ == out_.size()) {
     // Everything handed over: free the buffer (it may have held a large
     // body) unless it is kept for a replay.
-    if (!keep_sent_) {
-      out_.clear();
-      out_.shrink_to_fit();
-      out_taken_ = 0;
-    }
+    if (!keep_sent_) DropSent();
     *eof = close_wanted_;
     eof_sent_ = close_wanted_;
   } else if (!keep_sent_ && out_taken_ > (1u << 20) && out_taken_ * 2 > out_.size()) {
-    out_.erase(0, out_taken_);
-    out_taken_ = 0;
+    DropSent();
   }
   return n;
 }
