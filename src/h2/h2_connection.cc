@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 
@@ -36,19 +37,19 @@ nghttp2_nv Field(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-H2Connection::H2Connection(H2Strand strand, EppTarget target,
+H2Connection::H2Connection(H2Executor loop, EppTarget target,
                            std::shared_ptr<asio::ssl::context> tls, std::string server_name,
                            const H2ClientOptions& options, Events events)
-    : strand_(strand),
+    : loop_(loop),
       target_(std::move(target)),
       tls_(std::move(tls)),
       authority_(server_name.empty() ? target_.Key() : server_name),
       options_(options),
       events_(std::move(events)),
-      resolver_(strand),
-      socket_(strand),
-      connect_timer_(strand),
-      keepalive_timer_(strand) {}
+      resolver_(loop),
+      socket_(loop),
+      connect_timer_(loop),
+      keepalive_timer_(loop) {}
 
 H2Connection::~H2Connection() {
   if (session_) nghttp2_session_del(session_);
@@ -182,7 +183,7 @@ void H2Connection::Add(std::shared_ptr<H2Stream> stream) {
     return;
   }
   Submit(stream);
-  Flush();
+  FlushSoon();
 }
 
 bool H2Connection::HasRoom() const {
@@ -258,6 +259,17 @@ void H2Connection::Flush() {
       self->write_buf_.clear();
       if (self->closed_) return;
       if (ec) return self->Fail("write to the EPP failed: " + ec.message());
+      self->Flush();
+    });
+  });
+}
+
+void H2Connection::FlushSoon() {
+  if (flush_posted_ || closed_) return;
+  flush_posted_ = true;
+  asio::post(loop_, [self = shared_from_this()] {
+    Guarded("h2-flush", [&] {
+      self->flush_posted_ = false;
       self->Flush();
     });
   });

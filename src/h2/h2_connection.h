@@ -2,9 +2,9 @@
 // streams on it, driven by nghttp2 (framing, HPACK, flow control) over an
 // Asio socket.
 //
-// Threads: everything runs on the target's strand; nothing here is called
+// Threads: everything runs on the pool's loop; nothing here is called
 // from anywhere else. nghttp2's callbacks run inside Receive()/Flush() on
-// that strand; they never write (writes are pulled by Flush afterwards).
+// that loop; they never write (writes are pulled by Flush afterwards).
 //
 // Lifetime: the pool holds it while it can carry streams, and its own
 // pending reads, writes and timers hold it (shared_from_this). Shutdown()
@@ -34,7 +34,7 @@ namespace eppb {
 
 class H2Connection final : public std::enable_shared_from_this<H2Connection> {
  public:
-  // What the pool hears (on the strand): the connection is usable, or it is gone
+  // What the pool hears (on the loop): the connection is usable, or it is gone
   // (`was_ready`: it had connected; `why`: the reason, for logs and statuses);
   // a stream the EPP refused unprocessed, rewound to be placed again.
   struct Events {
@@ -43,7 +43,7 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
     std::function<void(std::shared_ptr<H2Stream>)> refused;
   };
 
-  H2Connection(H2Strand strand, EppTarget target, std::shared_ptr<boost::asio::ssl::context> tls,
+  H2Connection(H2Executor loop, EppTarget target, std::shared_ptr<boost::asio::ssl::context> tls,
                std::string server_name, const H2ClientOptions& options, Events events);
   ~H2Connection();
 
@@ -67,6 +67,9 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void ResumeData(int32_t id);
   void Reset(int32_t id, uint32_t h2_error_code);  // RST_STREAM
   void Flush();  // writes what nghttp2 has queued (one write at a time)
+  // Flushes once the handlers already queued on the loop have run, so what
+  // several exchanges submit in one turn of the loop leaves in one write.
+  void FlushSoon();
 
  private:
   void OnResolved(const boost::system::error_code& ec,
@@ -103,7 +106,7 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   // (refused unprocessed, once) or told how it closed.
   void Closed(int32_t id, uint32_t h2_error_code);
 
-  H2Strand strand_;
+  H2Executor loop_;
   const EppTarget target_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // nullptr: h2c
   const std::string authority_;                     // :authority, and the name TLS checks
@@ -124,9 +127,10 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   std::array<uint8_t, 16384> read_buf_{};
   std::string write_buf_;  // bounded: one write of at most kMaxWriteBytes + a frame
   bool writing_ = false;
-  bool in_session_ = false;  // inside nghttp2 (a callback may not write)
-  bool ready_ = false;       // the EPP's SETTINGS arrived (bounded by the connect timeout)
-  bool draining_ = false;    // GOAWAY received
+  bool flush_posted_ = false;  // a FlushSoon is queued
+  bool in_session_ = false;    // inside nghttp2 (a callback may not write)
+  bool ready_ = false;         // the EPP's SETTINGS arrived (bounded by the connect timeout)
+  bool draining_ = false;      // GOAWAY received
   bool closed_ = false;
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point last_ping_ack_;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <vector>
 
@@ -14,8 +16,7 @@
 
 namespace eppb {
 
-std::unique_ptr<H2ExtProcClient> H2ExtProcClient::Create(boost::asio::io_context& io,
-                                                         const TlsConfig& tls,
+std::unique_ptr<H2ExtProcClient> H2ExtProcClient::Create(WorkerLoops& loops, const TlsConfig& tls,
                                                          H2ClientOptions options,
                                                          std::string* error) {
   std::string tls_error;
@@ -25,13 +26,12 @@ std::unique_ptr<H2ExtProcClient> H2ExtProcClient::Create(boost::asio::io_context
     return nullptr;
   }
   return std::unique_ptr<H2ExtProcClient>(
-      new H2ExtProcClient(io, std::move(ctx), tls.disable_tls ? "" : tls.server_name, options));
+      new H2ExtProcClient(loops, std::move(ctx), tls.disable_tls ? "" : tls.server_name, options));
 }
 
-H2ExtProcClient::H2ExtProcClient(boost::asio::io_context& io,
-                                 std::shared_ptr<boost::asio::ssl::context> tls,
+H2ExtProcClient::H2ExtProcClient(WorkerLoops& loops, std::shared_ptr<boost::asio::ssl::context> tls,
                                  std::string server_name, H2ClientOptions options)
-    : io_(io),
+    : loops_(loops),
       tls_(std::move(tls)),
       server_name_(std::move(server_name)),
       options_(options),
@@ -42,42 +42,53 @@ H2ExtProcClient::~H2ExtProcClient() { CancelWhatIsLeft(); }
 std::shared_ptr<ExtProcStream> H2ExtProcClient::Start(
     const EppTarget& target, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
     std::chrono::milliseconds max_lifetime, Refusal* refusal) {
+  int current = loops_.Current();
+  unsigned worker = current < 0 ? 0 : static_cast<unsigned>(current);
   std::shared_ptr<H2TargetPool> pool;
+  std::shared_ptr<H2TargetState> shared;
   {
     std::lock_guard lock(mu_);
     std::string key = target.Key();
-    auto it = pools_.find(key);
-    if (it == pools_.end()) {
-      if (pools_.size() >= options_.max_targets && !EvictIdleLocked()) {
+    auto it = targets_.find(key);
+    if (it == targets_.end()) {
+      if (targets_.size() >= options_.max_targets && !EvictIdleLocked()) {
         *refusal = Refusal::kTooManyTargets;
         return nullptr;
       }
-      it = pools_
-               .emplace(key,
-                        std::make_shared<H2TargetPool>(io_, target, tls_, server_name_, options_))
-               .first;
-      boost::asio::post(it->second->strand(),
-                        [pool = it->second] { Guarded("h2-pool-start", [&] { pool->Start(); }); });
+      Target fresh;
+      fresh.shared = std::make_shared<H2TargetState>(key);
+      fresh.pools.resize(loops_.size());
+      it = targets_.emplace(key, std::move(fresh)).first;
     }
-    pool = it->second;
-    if (pool->health() == EppHealth::kNotServing) {
+    Target& t = it->second;
+    if (t.shared->health()->load(std::memory_order_relaxed) == EppHealth::kNotServing) {
       *refusal = Refusal::kNotServing;
       return nullptr;
     }
-    pool->live().fetch_add(1);  // under mu_: eviction sees it
+    pool = t.pools[worker];
+    if (!pool) {
+      // The target's first pool probes its health for all of them.
+      bool probes = std::none_of(t.pools.begin(), t.pools.end(), [](auto& p) { return p; });
+      pool = t.pools[worker] = std::make_shared<H2TargetPool>(
+          loops_.at(worker), target, tls_, server_name_, options_, t.shared, probes);
+      boost::asio::dispatch(pool->loop(),
+                            [pool] { Guarded("h2-pool-start", [&] { pool->Start(); }); });
+    }
+    shared = t.shared;
+    shared->live().fetch_add(1);  // under mu_: eviction sees it
   }
   {
     std::lock_guard lock(live_->mu);
     ++live_->streams;
   }
-  std::weak_ptr<H2TargetPool> weak = pool;
-  auto stream = std::make_shared<H2Stream>(pool->strand(), std::move(callbacks), max_lifetime,
-                                           options_, [weak, live = live_] {
-                                             if (auto p = weak.lock()) p->live().fetch_sub(1);
+  auto stream = std::make_shared<H2Stream>(pool->loop(), std::move(callbacks), max_lifetime,
+                                           options_, [shared, live = live_] {
+                                             shared->live().fetch_sub(1);
                                              std::lock_guard lock(live->mu);
                                              if (--live->streams == 0) live->idle.notify_all();
                                            });
-  boost::asio::post(pool->strand(), [pool, stream] {
+  // On the caller's own loop this runs at once: no hand-off between threads.
+  boost::asio::dispatch(pool->loop(), [pool, stream] {
     Guarded(
         "h2-open", [&] { pool->Open(stream); },
         [&] { stream->Fail(grpc::Status(grpc::StatusCode::INTERNAL, "internal error")); });
@@ -86,16 +97,19 @@ std::shared_ptr<ExtProcStream> H2ExtProcClient::Start(
 }
 
 bool H2ExtProcClient::EvictIdleLocked() {
-  for (auto it = pools_.begin(); it != pools_.end(); ++it) {
-    if (it->second->live().load() != 0) continue;
+  for (auto it = targets_.begin(); it != targets_.end(); ++it) {
+    if (it->second.shared->live().load() != 0) continue;
     LogEventLimited(spdlog::level::info, "epp-target-evicted", {{"epp", it->first}});
     Metrics::Get().CountEppTargetEviction();
-    auto pool = std::move(it->second);
-    // Under mu_: a new pool for this target is only made after this.
-    pool->Retire();
+    Target gone = std::move(it->second);
+    // Under mu_: a new state for this target is only made after this.
+    gone.shared->Retire();
     Metrics::Get().ForgetEppTarget(it->first);
-    pools_.erase(it);
-    boost::asio::post(pool->strand(), [pool] { Guarded("h2-evict", [&] { pool->CancelAll(); }); });
+    targets_.erase(it);
+    for (auto& pool : gone.pools) {
+      if (!pool) continue;
+      boost::asio::post(pool->loop(), [pool] { Guarded("h2-evict", [&] { pool->CancelAll(); }); });
+    }
     return true;
   }
   return false;
@@ -105,14 +119,18 @@ void H2ExtProcClient::CancelAll() {
   std::vector<std::shared_ptr<H2TargetPool>> pools;
   {
     std::lock_guard lock(mu_);
-    for (auto& [key, pool] : pools_) pools.push_back(pool);
+    for (auto& [key, target] : targets_) {
+      for (auto& pool : target.pools) {
+        if (pool) pools.push_back(pool);
+      }
+    }
   }
   for (auto& pool : pools) {
-    if (io_.stopped()) {
-      // Nothing runs the strands any more: this thread is their only user.
+    if (loops_.stopped()) {
+      // Nothing runs the loops any more: this thread is their only user.
       Guarded("h2-shutdown", [&] { pool->ShutdownNow(); });
     } else {
-      boost::asio::post(pool->strand(),
+      boost::asio::post(pool->loop(),
                         [pool] { Guarded("h2-cancel-all", [&] { pool->CancelAll(); }); });
     }
   }
@@ -121,7 +139,7 @@ void H2ExtProcClient::CancelAll() {
 bool H2ExtProcClient::CancelAllAndWait(std::chrono::milliseconds timeout) {
   CancelAll();
   std::unique_lock lock(live_->mu);
-  if (io_.stopped()) return live_->streams == 0;
+  if (loops_.stopped()) return live_->streams == 0;
   return live_->idle.wait_for(lock, timeout, [this] { return live_->streams == 0; });
 }
 
@@ -132,7 +150,7 @@ size_t H2ExtProcClient::live_streams() const {
 
 size_t H2ExtProcClient::targets() const {
   std::lock_guard lock(mu_);
-  return pools_.size();
+  return targets_.size();
 }
 
 }  // namespace eppb

@@ -9,11 +9,11 @@ namespace {
 constexpr const char* kCheckPath = "/grpc.health.v1.Health/Check";
 }  // namespace
 
-std::shared_ptr<H2Stream> H2HealthProbe::NewStream(H2Strand strand, const std::string& service,
+std::shared_ptr<H2Stream> H2HealthProbe::NewStream(H2Executor loop, const std::string& service,
                                                    std::chrono::milliseconds timeout,
                                                    const H2ClientOptions& options, Done done) {
   auto probe = std::make_shared<H2HealthProbe>(std::move(done));
-  auto stream = std::make_shared<H2Stream>(strand, probe, timeout, options, nullptr);
+  auto stream = std::make_shared<H2Stream>(loop, probe, timeout, options, nullptr);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   std::string bytes;

@@ -1,7 +1,7 @@
 // One grpc.health.v1.Health/Check call to an EPP over the HTTP/2 transport:
 // the stream it rides on and the reading of its answer.
 //
-// Threads: the target's strand only (the pool starts probes and hears their
+// Threads: the pool's loop only (the pool starts probes and hears their
 // end there). Lifetime: the stream holds the probe until the stream ends.
 #pragma once
 
@@ -21,13 +21,13 @@ namespace eppb {
 
 class H2HealthProbe final : public ExtProcStreamCallbacks {
  public:
-  // Called once, on the strand, with the answer as the request path reads
+  // Called once, on the loop, with the answer as the request path reads
   // it and the call's status (for the log).
   using Done = std::function<void(EppHealth health, const grpc::Status& status)>;
 
   // A stream carrying one Check for `service`, bounded by `timeout`, for the
   // pool to place on one of the target's connections.
-  static std::shared_ptr<H2Stream> NewStream(H2Strand strand, const std::string& service,
+  static std::shared_ptr<H2Stream> NewStream(H2Executor loop, const std::string& service,
                                              std::chrono::milliseconds timeout,
                                              const H2ClientOptions& options, Done done);
 

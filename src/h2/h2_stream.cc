@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 #include "common/defaults.h"
@@ -12,38 +13,38 @@ namespace eppb {
 
 namespace asio = boost::asio;
 
-H2Stream::H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+H2Stream::H2Stream(H2Executor loop, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
                    std::chrono::milliseconds lifetime, const H2ClientOptions& options, OnEnd on_end)
-    : strand_(strand),
+    : loop_(loop),
       callbacks_(std::move(callbacks)),
       lifetime_(lifetime),
       on_end_(std::move(on_end)),
-      timer_(strand),
+      timer_(loop),
       path_(std::string("/") + kExtProcService + "/Process"),
       max_replay_bytes_(options.max_replay_bytes),
       decoder_(options.max_receive_bytes),
       call_(options.max_header_bytes) {}
 
 void H2Stream::Send(extproc::ProcessingRequest message) {
-  asio::post(strand_, [self = shared_from_this(), m = std::move(message)]() mutable {
+  asio::dispatch(loop_, [self = shared_from_this(), m = std::move(message)]() mutable {
     Guarded("h2-send", [&] { self->DoSend(std::move(m), false); });
   });
 }
 
 void H2Stream::SendLast(extproc::ProcessingRequest message) {
-  asio::post(strand_, [self = shared_from_this(), m = std::move(message)]() mutable {
+  asio::dispatch(loop_, [self = shared_from_this(), m = std::move(message)]() mutable {
     Guarded("h2-send", [&] { self->DoSend(std::move(m), true); });
   });
 }
 
 void H2Stream::Close() {
-  asio::post(strand_,
-             [self = shared_from_this()] { Guarded("h2-close", [&] { self->DoClose(); }); });
+  asio::dispatch(loop_,
+                 [self = shared_from_this()] { Guarded("h2-close", [&] { self->DoClose(); }); });
 }
 
 void H2Stream::Cancel() {
-  asio::post(strand_,
-             [self = shared_from_this()] { Guarded("h2-cancel", [&] { self->DoCancel(); }); });
+  asio::dispatch(loop_,
+                 [self = shared_from_this()] { Guarded("h2-cancel", [&] { self->DoCancel(); }); });
 }
 
 void H2Stream::PrepareUnary(std::string path, const std::string& request, RawReply on_reply) {
@@ -81,7 +82,7 @@ void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
   close_wanted_ = last;
   if (connection_) {
     connection_->ResumeData(id_);
-    connection_->Flush();
+    connection_->FlushSoon();
   }
 }
 
@@ -90,7 +91,7 @@ void H2Stream::DoClose() {
   close_wanted_ = true;
   if (connection_) {
     connection_->ResumeData(id_);
-    connection_->Flush();
+    connection_->FlushSoon();
   }
 }
 
@@ -192,7 +193,7 @@ void H2Stream::OnPeerEnd() {
   Finish(decoder_.Finish() ? call_.Final() : decoder_.error());
   if (connection && !eof_sent_) {
     connection->Reset(id_, NGHTTP2_NO_ERROR);
-    connection->Flush();
+    connection->FlushSoon();
   }
 }
 
@@ -214,7 +215,7 @@ void H2Stream::EndLocally(grpc::Status status) {
   // nghttp2 reports it closed.
   if (connection) {
     connection->Reset(id_, NGHTTP2_CANCEL);
-    connection->Flush();
+    connection->FlushSoon();
   }
 }
 

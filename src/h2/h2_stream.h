@@ -1,10 +1,12 @@
 // ExtProcStream over one HTTP/2 stream of an H2Connection.
 //
 // Threads: Send/Close/SendLast/Cancel run on the owner's executor (the
-// exchange's strand) and make one post each to the target's strand, which
-// owns every member below. The callbacks are called on that strand, as the
-// gRPC transport calls them on its threads: OnReply per message, then
-// OnStreamDone once, last.
+// exchange's strand). The worker's loop that carries the stream owns every
+// member below: called on that loop's thread (the exchange and its stream
+// share a worker) they act at once, else they make one post to it. The
+// callbacks are called on that loop, as the gRPC transport calls them on its
+// threads: OnReply per message, then OnStreamDone once, last; they never call
+// back into the exchange directly (it hears each as one post).
 //
 // Lifetime: the pool, the connection (while nghttp2 knows the stream) and
 // pending posts hold it. Finish() is the one place it ends: it tells the
@@ -35,16 +37,17 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   // Takes one message's bytes from the EPP instead of OnReply (a call that
   // is not ext_proc's); false: it cannot be parsed.
   using RawReply = std::function<bool(std::string_view bytes)>;
-  H2Stream(H2Strand strand, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
+  H2Stream(H2Executor loop, std::shared_ptr<ExtProcStreamCallbacks> callbacks,
            std::chrono::milliseconds lifetime, const H2ClientOptions& options, OnEnd on_end);
 
-  // ExtProcStream (the owner's executor): one post each.
+  // ExtProcStream (the owner's executor): at once on the stream's loop, else
+  // one post each.
   void Send(extproc::ProcessingRequest message) override;
   void Close() override;
   void SendLast(extproc::ProcessingRequest message) override;
   void Cancel() override;
 
-  // --- the target's strand only ---
+  // --- the stream's loop only ---
   // Makes this stream one unary call to `path` (not ext_proc's Process):
   // `request` is its one message, sent with the half-close; replies go to
   // `on_reply`. Before the pool takes the stream.
@@ -88,7 +91,7 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   void Finish(grpc::Status status);  // the one place the stream ends
   void DropSent();                   // frees what nghttp2 has taken; no replay from here
 
-  H2Strand strand_;
+  H2Executor loop_;
   std::shared_ptr<ExtProcStreamCallbacks> callbacks_;  // reset in Finish
   const std::chrono::milliseconds lifetime_;
   OnEnd on_end_;

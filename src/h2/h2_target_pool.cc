@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "h2/h2_health_probe.h"
 #include "observe/entry_guard.h"
@@ -15,19 +14,24 @@ namespace eppb {
 
 H2TargetPool::H2TargetPool(boost::asio::io_context& io, EppTarget target,
                            std::shared_ptr<boost::asio::ssl::context> tls, std::string server_name,
-                           const H2ClientOptions& options)
-    : strand_(boost::asio::make_strand(io)),
+                           const H2ClientOptions& options, std::shared_ptr<H2TargetState> shared,
+                           bool probes)
+    : loop_(io.get_executor()),
       target_(std::move(target)),
       tls_(std::move(tls)),
       server_name_(std::move(server_name)),
       options_(options),
       key_(target_.Key()),
-      probe_timer_(strand_) {}
+      shared_(std::move(shared)),
+      probes_(probes),
+      probe_timer_(loop_) {}
 
 void H2TargetPool::Start() {
-  if (closing_ || retired_.load()) return;
-  Metrics::Get().SetChannelState(key_, state_);
-  Metrics::Get().SetEppHealth(key_, EppHealthName(health()));
+  if (closing_ || shared_->retired()) return;
+  joined_ = true;
+  shared_->Join();
+  if (!probes_) return;
+  Metrics::Get().SetEppHealth(key_, EppHealthName(shared_->health()->load()));
   if (options_.health.interval.count() > 0) Probe();
 }
 
@@ -35,7 +39,7 @@ void H2TargetPool::Probe() {
   if (closing_) return;
   std::weak_ptr<H2TargetPool> weak = shared_from_this();
   auto stream =
-      H2HealthProbe::NewStream(strand_, options_.health.service, options_.health.timeout, options_,
+      H2HealthProbe::NewStream(loop_, options_.health.service, options_.health.timeout, options_,
                                [weak](EppHealth now, const grpc::Status& status) {
                                  if (auto self = weak.lock()) self->OnProbeDone(now, status);
                                });
@@ -44,9 +48,9 @@ void H2TargetPool::Probe() {
 
 void H2TargetPool::OnProbeDone(EppHealth now, const grpc::Status& status) {
   if (closing_) return;
-  EppHealth before = health_->exchange(now);
+  EppHealth before = shared_->health()->exchange(now);
   if (now != before) {
-    if (!retired_.load()) Metrics::Get().SetEppHealth(key_, EppHealthName(now));
+    if (!shared_->retired()) Metrics::Get().SetEppHealth(key_, EppHealthName(now));
     if (now == EppHealth::kNotServing) {
       // New requests to it fail at once until it serves again.
       LogEvent(
@@ -75,7 +79,7 @@ void H2TargetPool::OnProbeDone(EppHealth now, const grpc::Status& status) {
 void H2TargetPool::Open(std::shared_ptr<H2Stream> stream) {
   if (stream->done()) return;  // cancelled before it got here
   if (closing_) return stream->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
-  if (live_.load() > options_.max_streams_per_target) {
+  if (shared_->live().load() > options_.max_streams_per_target) {
     return stream->Fail(grpc::Status(
         grpc::StatusCode::UNAVAILABLE,
         "too many streams to the EPP (" + std::to_string(options_.max_streams_per_target) + ")"));
@@ -139,13 +143,13 @@ H2Connection* H2TargetPool::NewConnection() {
     if (!self) return stream->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
     // Out of the connection's nghttp2 callback first: placing it may touch
     // other connections.
-    boost::asio::post(self->strand_, [self, stream] {
+    boost::asio::post(self->loop_, [self, stream] {
       Guarded(
           "h2-retry", [&] { self->Retry(stream); },
           [&] { stream->Fail(grpc::Status(grpc::StatusCode::INTERNAL, "internal error")); });
     });
   };
-  auto c = std::make_shared<H2Connection>(strand_, target_, tls_, server_name_, options_,
+  auto c = std::make_shared<H2Connection>(loop_, target_, tls_, server_name_, options_,
                                           std::move(events));
   connections_.push_back(c);
   c->Connect();
@@ -154,30 +158,21 @@ H2Connection* H2TargetPool::NewConnection() {
 }
 
 void H2TargetPool::UpdateState() {
-  const char* now = "idle";
+  using Pool = H2TargetState::Pool;
+  Pool now = Pool::kIdle;
   if (closing_) {
-    now = "shutdown";
+    now = Pool::kShutdown;
   } else if (std::any_of(connections_.begin(), connections_.end(),
                          [](const auto& c) { return c->ready(); })) {
-    now = "ready";
+    now = Pool::kReady;
   } else if (!connections_.empty()) {
-    now = "connecting";
+    now = Pool::kConnecting;
   } else if (backoff_.count() > 0) {
-    now = "transient_failure";  // until the next stream or probe connects again
+    now = Pool::kTransientFailure;  // until the next stream or probe connects again
   }
-  std::string_view before = state_;
-  if (before == now) return;
-  if (std::string_view(now) == "ready" && was_ready_) {
-    if (!retired_.load()) Metrics::Get().CountReconnect(key_);
-    LogEvent(spdlog::level::info, "epp-channel-ready-again", {{"epp", key_}});
-  } else if (before == "ready" && std::string_view(now) == "transient_failure") {
-    LogEvent(spdlog::level::warn, "epp-channel-lost", {{"epp", key_}});
-  } else if (before == "ready") {
-    LogEvent(spdlog::level::info, "epp-channel-state", {{"epp", key_}, {"state", now}});
-  }
-  if (std::string_view(now) == "ready") was_ready_ = true;
+  if (now == state_) return;
+  if (joined_) shared_->Move(state_, now);
   state_ = now;
-  if (!closing_ && !retired_.load()) Metrics::Get().SetChannelState(key_, now);
 }
 
 void H2TargetPool::OnClosed(H2Connection* connection, bool was_ready, const std::string& why) {
@@ -204,6 +199,7 @@ void H2TargetPool::CancelAll() {
   auto connections = std::move(connections_);
   connections_.clear();
   for (auto& c : connections) c->Shutdown(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"));
+  UpdateState();
 }
 
 }  // namespace eppb

@@ -1,8 +1,12 @@
-// The HTTP/2 connections to one EPP target and the streams on them.
+// One worker loop's HTTP/2 connections to one EPP target and the streams on
+// them. Each worker has its own pool per target, as each Envoy worker has its
+// own connection pools: an exchange and the connection that carries its
+// stream run on the same thread.
 //
-// Threads: one strand (strand()) owns the pool, its connections and their
-// streams; the client posts every new stream to it. Only live() is read
-// elsewhere (the client's eviction, under the client's lock).
+// Threads: its worker's loop (loop()), which one thread runs, owns the pool,
+// its connections and their streams; the client hands it each new stream on
+// that loop. What the target's pools share (health, open streams, the
+// exported state) is the H2TargetState, all atomics.
 //
 // Connections: a stream goes to the first usable connection with room under
 // the EPP's SETTINGS_MAX_CONCURRENT_STREAMS; when all are full a new one is
@@ -13,17 +17,17 @@
 // once with UNAVAILABLE, as a gRPC channel in TRANSIENT_FAILURE does; the
 // first stream after it connects again (re-resolving the name).
 //
-// Health: every health.interval (health.unhealthy_interval while the last
-// answer was NOT_SERVING or none came) the pool asks the EPP's
-// grpc.health.v1 service on the same connections, one Check at a time, and
-// publishes the answer to health() and /metrics, as the gRPC transport's
-// channel monitor does.
+// Health: the target's first pool (`probes`) asks the EPP's grpc.health.v1
+// service every health.interval (health.unhealthy_interval while the last
+// answer was NOT_SERVING or none came) on its connections, one Check at a
+// time, and publishes the answer to the shared state and /metrics, as the
+// gRPC transport's channel monitor does.
 //
-// State: the pool's connectivity is exported as a gRPC channel's would be
-// (epp_bridge_epp_channel_state: idle with no connection, connecting, ready
-// while one is connected, transient_failure during a backoff, shutdown once
-// cancelled), and a pool that is ready again after losing every connection
-// counts a reconnect (epp_bridge_epp_reconnects_total).
+// State: the pool's connectivity is a gRPC channel's (idle with no
+// connection, connecting, ready while one is connected, transient_failure
+// during a backoff, shutdown once cancelled); the shared state folds the
+// pools' into the target's epp_bridge_epp_channel_state and counts a
+// reconnect when the target is ready again (epp_bridge_epp_reconnects_total).
 #pragma once
 
 #include <atomic>
@@ -40,6 +44,7 @@
 #include "h2/h2_connection.h"
 #include "h2/h2_executor.h"
 #include "h2/h2_stream.h"
+#include "h2/h2_target_state.h"
 
 namespace eppb {
 
@@ -47,23 +52,16 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
  public:
   H2TargetPool(boost::asio::io_context& io, EppTarget target,
                std::shared_ptr<boost::asio::ssl::context> tls, std::string server_name,
-               const H2ClientOptions& options);
+               const H2ClientOptions& options, std::shared_ptr<H2TargetState> shared, bool probes);
 
-  const H2Strand& strand() const { return strand_; }
-  // What the EPP's health service last said; read by the client's Start.
-  EppHealth health() const { return health_->load(std::memory_order_relaxed); }
-  // Streams started on this pool and not ended yet.
-  std::atomic<size_t>& live() { return live_; }
+  const H2Executor& loop() const { return loop_; }
 
-  // Strand: publishes the target's series and starts the health probes
-  // (when health.interval is not 0). Once, after construction.
+  // Strand: joins the shared state and, for the prober, publishes the
+  // target's health and starts the probes (when health.interval is not 0).
+  // Once, after construction.
   void Start();
   // Strand: takes a new stream.
   void Open(std::shared_ptr<H2Stream> stream);
-  // Any thread (the client's eviction, before it drops the target's series):
-  // from here on the pool exports nothing, so a stale update cannot bring
-  // back a series a new pool for the same target now owns.
-  void Retire() { retired_.store(true); }
   // Strand: ends every stream (CANCELLED), closes the connections and
   // refuses later streams.
   void CancelAll();
@@ -82,16 +80,14 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   // A stream the EPP refused unprocessed goes to another connection, once.
   void Retry(std::shared_ptr<H2Stream> stream);
 
-  H2Strand strand_;
+  H2Executor loop_;
   const EppTarget target_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   const std::string server_name_;
   const H2ClientOptions options_;
   const std::string key_;  // the target as /metrics and the logs name it
-  std::atomic<size_t> live_{0};
-  std::atomic<bool> retired_{false};  // evicted: /metrics belongs to its successor
-  // Written on the strand, read by any thread's Start.
-  SharedEppHealth health_ = std::make_shared<std::atomic<EppHealth>>(EppHealth::kUnknown);
+  const std::shared_ptr<H2TargetState> shared_;
+  const bool probes_;                      // the target's health prober
   boost::asio::steady_timer probe_timer_;  // the next health probe
 
   std::vector<std::shared_ptr<H2Connection>> connections_;
@@ -99,8 +95,8 @@ class H2TargetPool final : public std::enable_shared_from_this<H2TargetPool> {
   std::chrono::steady_clock::time_point retry_at_;  // no new connection before
   std::string last_error_;
   bool closing_ = false;
-  const char* state_ = "idle";  // as exported
-  bool was_ready_ = false;      // has been ready at least once
+  bool joined_ = false;  // counted in the shared state
+  H2TargetState::Pool state_ = H2TargetState::Pool::kIdle;
 };
 
 }  // namespace eppb

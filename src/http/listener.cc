@@ -13,8 +13,11 @@ namespace eppb {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Listener::Listener(asio::io_context& io, ServerContext* ctx)
-    : io_(io), acceptor_(asio::make_strand(io)), pause_(acceptor_.get_executor()), ctx_(ctx) {}
+Listener::Listener(WorkerLoops& loops, ServerContext* ctx)
+    : loops_(loops),
+      acceptor_(asio::make_strand(loops.at(0))),
+      pause_(acceptor_.get_executor()),
+      ctx_(ctx) {}
 
 bool Listener::Listen(const tcp::endpoint& at, std::string* error) {
   return ListenOn(acceptor_, at, "", error);
@@ -36,9 +39,9 @@ void Listener::Stop() {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](
-                                                     boost::system::error_code ec,
-                                                     tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(loops_.Next()), [self = shared_from_this()](
+                                                               boost::system::error_code ec,
+                                                               tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
       auto pause = AfterAcceptError(ec, "http");

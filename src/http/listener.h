@@ -1,4 +1,5 @@
-// Accepts connections from NGINX and hands each to a Session on its own strand.
+// Accepts connections from NGINX (on the first worker loop) and hands each to a
+// Session on its own strand of the next loop, round robin.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -7,12 +8,13 @@
 #include <memory>
 
 #include "http/server_context.h"
+#include "net/worker_loops.h"
 
 namespace eppb {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& io, ServerContext* ctx);
+  Listener(WorkerLoops& loops, ServerContext* ctx);
   // Binds and listens; false with *error on failure (a fatal startup error).
   bool Listen(const boost::asio::ip::tcp::endpoint& at, std::string* error);
   void Run();
@@ -21,7 +23,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void DoAccept();
-  boost::asio::io_context& io_;
+  WorkerLoops& loops_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer pause_;  // the acceptor's strand: a pause after a failed accept
   ServerContext* ctx_;

@@ -21,6 +21,7 @@
 #include "extproc/channel_registry.h"
 #include "h2/make_ext_proc_client.h"
 #include "http/request_translator.h"
+#include "net/worker_loops.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
 #include "pick/load_report.h"
@@ -55,7 +56,8 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
          "Start requests at this fixed rate per second, at most --concurrency in flight "
          "(0: each finished request starts the next)",
          l);
-  AddOpt(cmd, "--threads", o->threads, "Client threads (0: one per core)", l);
+  AddOpt(cmd, "--threads", o->threads,
+         "Client threads, each running its own event loop (0: one per core)", l);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
   return cmd;
 }
@@ -141,12 +143,12 @@ void PrintAnswer(const BridgeAnswer& a, double ms) {
 // is measured from a request's start, as HTTP load tools measure it.
 class LoadRun {
  public:
-  LoadRun(asio::io_context& io, ExtProcClient* client, const ExchangeConfig& cfg,
+  LoadRun(WorkerLoops& loops, ExtProcClient* client, const ExchangeConfig& cfg,
           const BridgeRequest& base, size_t requests)
-      : io_(io), client_(client), cfg_(cfg), base_(base), requests_(requests) {}
+      : loops_(loops), client_(client), cfg_(cfg), base_(base), requests_(requests) {}
 
   void Launch(size_t concurrency) {
-    for (size_t i = 0; i < concurrency; ++i) Next(asio::make_strand(io_));
+    for (size_t i = 0; i < concurrency; ++i) Next(asio::make_strand(loops_.Next()));
   }
   void LaunchAtRate(double rate, size_t concurrency) {
     rate_ = rate;
@@ -186,7 +188,7 @@ class LoadRun {
       while (paced_ < due_ && inflight_ < cap_) {
         ++paced_;
         ++inflight_;
-        now.push_back(asio::make_strand(io_));
+        now.push_back(asio::make_strand(loops_.Next()));
       }
     }
     for (auto& strand : now) {
@@ -229,7 +231,7 @@ class LoadRun {
     asio::post(strand, [ex] { ex->Start(); });
   }
 
-  asio::io_context& io_;
+  WorkerLoops& loops_;
   ExtProcClient* client_;
   const ExchangeConfig& cfg_;
   const BridgeRequest& base_;
@@ -243,7 +245,7 @@ class LoadRun {
   double rate_ = 0;
   size_t cap_ = 0;
   Clock::time_point t0_;
-  asio::steady_timer timer_{asio::make_strand(io_)};
+  asio::steady_timer timer_{asio::make_strand(loops_.at(0))};
   std::mutex pace_mu_;
   size_t due_ = 0, paced_ = 0, inflight_ = 0;
 };
@@ -277,11 +279,12 @@ int RunPick(PickOptions o) {
       return 2;
     }
   }
-  // Declared before the client: the HTTP/2 transport's sockets live on it.
-  asio::io_context io;
+  // Declared before the client: the HTTP/2 transport's sockets live on them.
+  // Each exchange runs on one loop, with its HTTP/2 connection over h2.
+  WorkerLoops loops(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
   H2ClientOptions h2;
   h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
-  auto client_owner = MakeExtProcClient(o.epp_transport, registry.get(), io, o.tls, h2, &error);
+  auto client_owner = MakeExtProcClient(o.epp_transport, registry.get(), loops, o.tls, h2, &error);
   if (!client_owner) {
     std::cerr << "pick: " << error << "\n";
     return 2;
@@ -293,16 +296,14 @@ int RunPick(PickOptions o) {
   cfg.max_body_bytes = std::max<size_t>(base.body.size() * 2, kDefaultMaxBodyBytes);
   cfg.linger = std::chrono::milliseconds(1000);
 
-  auto work = asio::make_work_guard(io);
-  unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
-  for (unsigned i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  for (unsigned i = 0; i < loops.size(); ++i) pool.emplace_back([&loops, i] { loops.Run(i); });
 
   int code = 0;
   if (o.requests == 1) {
     std::promise<BridgeAnswer> promise;
     auto start = Clock::now();
-    auto strand = asio::make_strand(io);
+    auto strand = asio::make_strand(loops.at(0));
     auto ex =
         std::make_shared<Exchange>(strand, &client, cfg, Metrics::Get(), WithId(base, o.request_id),
                                    [&](BridgeAnswer a) { promise.set_value(std::move(a)); });
@@ -311,7 +312,7 @@ int RunPick(PickOptions o) {
     PrintAnswer(a, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
     code = a.outcome == Outcome::kPicked ? 0 : (a.outcome == Outcome::kImmediate ? 3 : 1);
   } else {
-    LoadRun run(io, &client, cfg, base, o.requests);
+    LoadRun run(loops, &client, cfg, base, o.requests);
     auto start = Clock::now();
     if (o.rate > 0)
       run.LaunchAtRate(o.rate, o.concurrency);
@@ -327,8 +328,7 @@ int RunPick(PickOptions o) {
   if (!client.CancelAllAndWait(std::chrono::seconds(2))) {
     std::cerr << "pick: " << client.live_streams() << " EPP streams did not end\n";
   }
-  work.reset();
-  io.stop();
+  loops.Stop();
   for (auto& t : pool) t.join();
   return code;
 }

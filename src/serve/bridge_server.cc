@@ -113,15 +113,17 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
 }  // namespace
 
 BridgeServer::BridgeServer(ServeOptions options)
-    : options_(std::move(options)), drain_timer_(io_) {}
+    : loops_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+      options_(std::move(options)),
+      drain_timer_(loops_.at(0)) {}
 
 // The one place the server dies. Drain() has normally run: held streams were
 // released and every stream cancelled before the workers stopped. Streams
 // that have still not ended (an EPP that never answers a cancel cannot stop
 // gRPC from ending them, so this is a bounded wait, not a loop) only post
-// onto io_, which is destroyed last.
+// onto the loops, which are destroyed last.
 BridgeServer::~BridgeServer() {
-  io_.stop();
+  loops_.Stop();
   Wait();
   if (client_ && !client_->CancelAllAndWait(kStreamEndWait)) {
     LogEvent(spdlog::level::warn, "streams-left-at-exit",
@@ -184,14 +186,13 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
   h2.health = copts.health;
   s->client_ =
-      MakeExtProcClient(o.epp_transport, s->registry_.get(), s->io_, s->options_.tls, h2, error);
+      MakeExtProcClient(o.epp_transport, s->registry_.get(), s->loops_, s->options_.tls, h2, error);
   if (!s->client_) {
     *error = "EPP TLS setup: " + *error;
     return nullptr;
   }
   s->ctx_.client = s->client_.get();
-  s->threads_ = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  s->listener_ = std::make_shared<Listener>(s->io_, &s->ctx_);
+  s->listener_ = std::make_shared<Listener>(s->loops_, &s->ctx_);
   if (!s->listener_->Listen(*listen, error)) {
     *exit_code = 1;
     return nullptr;
@@ -205,8 +206,8 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
         return nullptr;
       }
     }
-    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->io_), o.max_held_streams,
-                                                  *s->ctx_.metrics);
+    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->loops_.at(0)),
+                                                  o.max_held_streams, *s->ctx_.metrics);
     s->ctx_.holds = s->holds_.get();
     s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
     if (!s->completions_->Bind(o.completion_socket, group, error)) return nullptr;
@@ -218,7 +219,7 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
       return nullptr;
     }
     auto* raw = s.get();
-    s->admin_ = std::make_shared<AdminServer>(s->io_, [raw](std::string* why) {
+    s->admin_ = std::make_shared<AdminServer>(s->loops_.at(0), [raw](std::string* why) {
       if (raw->ctx_.draining) {
         *why = "draining";
         return false;
@@ -241,11 +242,11 @@ void BridgeServer::Start() {
   listener_->Run();
   if (admin_) admin_->Run();
   if (completions_) completions_->Run();
-  for (unsigned i = 0; i < threads_; ++i) pool_.emplace_back([this] { RunWorker(); });
+  for (unsigned i = 0; i < loops_.size(); ++i) pool_.emplace_back([this, i] { RunWorker(i); });
 }
 
 void BridgeServer::Drain() {
-  asio::post(io_, [this] {
+  asio::post(loops_.at(0), [this] {
     if (ctx_.draining.exchange(true)) return;
     listener_->Stop();
     grace_end_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.grace_ms);
@@ -256,10 +257,10 @@ void BridgeServer::Drain() {
 // Every handler guards itself (observe/entry_guard.h); this catches what
 // escapes from inside a library's own handler, so one bad request never ends
 // the process.
-void BridgeServer::RunWorker() {
+void BridgeServer::RunWorker(unsigned i) {
   while (true) {
     try {
-      io_.run();
+      loops_.Run(i);
       return;
     } catch (const std::exception& e) {
       ReportEscapedException("worker", e.what());
@@ -285,7 +286,7 @@ void BridgeServer::PollDrain() {
   }
   if (released_ && (client_->live_streams() == 0 || now >= grace_end_)) {
     client_->CancelAll();
-    io_.stop();
+    loops_.Stop();
     return;
   }
   drain_timer_.expires_after(std::chrono::milliseconds(20));

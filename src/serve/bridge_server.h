@@ -14,6 +14,7 @@
 #include "extproc/tracked_ext_proc_client.h"
 #include "http/listener.h"
 #include "http/server_context.h"
+#include "net/worker_loops.h"
 #include "serve/admin_server.h"
 #include "serve/serve_options.h"
 
@@ -29,12 +30,14 @@ class BridgeServer {
 
   int port() const;
   int admin_port() const;  // 0 when the admin listener is off
-  unsigned threads() const { return threads_; }
+  unsigned threads() const { return loops_.size(); }
   const ServeOptions& options() const { return options_; }
   ServerContext& context() { return ctx_; }
   size_t epp_targets() const { return client_->targets(); }  // whichever the transport
   HeldStreamTable* holds() { return holds_.get(); }
-  boost::asio::io_context& io() { return io_; }
+  // The first worker's loop: it also runs the listener, the admin server,
+  // the held-stream table and the drain.
+  boost::asio::io_context& first_loop() { return loops_.at(0); }
 
   // Starts accepting on `threads()` threads (the calling thread is not used).
   void Start();
@@ -48,26 +51,25 @@ class BridgeServer {
  private:
   explicit BridgeServer(ServeOptions options);
   void PollDrain();
-  void RunWorker();  // one worker thread: io_.run(), surviving escaped exceptions
+  void RunWorker(unsigned i);  // worker i runs its loop, surviving escaped exceptions
 
   // After the workers stop: how long cancelled streams get to end.
   static constexpr std::chrono::milliseconds kStreamEndWait{500};
 
   // Declared first, destroyed last: every object below may hold handlers,
-  // timers or sockets of io_.
-  boost::asio::io_context io_;
+  // timers or sockets of the loops.
+  WorkerLoops loops_;
   ServeOptions options_;
   ServerContext ctx_;
   std::unique_ptr<ChannelRegistry> registry_;     // --epp-transport grpc only
   std::unique_ptr<TrackedExtProcClient> client_;  // --epp-transport
-  unsigned threads_ = 1;
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<AdminServer> admin_;
   std::unique_ptr<HeldStreamTable> holds_;
   std::shared_ptr<CompletionListener> completions_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point grace_end_;
-  bool released_ = false;  // drain step 2 reached (io_'s handlers only)
+  bool released_ = false;  // drain step 2 reached (the first loop's handlers only)
   std::vector<std::thread> pool_;
 };
 

@@ -99,7 +99,8 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddOpt(cmd, "--max-held-streams", o->max_held_streams,
          "Held streams kept at once; the oldest is closed above", resp);
   AddTlsFlags(cmd, &o->tls);
-  AddOpt(cmd, "--threads", o->threads, "HTTP worker threads (0: one per core)", proc);
+  AddOpt(cmd, "--threads", o->threads,
+         "Worker threads, each running its own event loop (0: one per core)", proc);
   AddOpt(cmd, "--grace-ms", o->grace_ms, "On SIGTERM, how long in-flight exchanges may finish",
          proc);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", proc);
@@ -133,7 +134,7 @@ int RunServe(ServeOptions o) {
   }
   // SIGTERM/SIGINT: stop accepting, let in-flight exchanges finish within the
   // grace period, then exit 0.
-  asio::signal_set signals(server->io(), SIGTERM, SIGINT);
+  asio::signal_set signals(server->first_loop(), SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: draining {} in-flight exchanges (grace {} ms)", sig,

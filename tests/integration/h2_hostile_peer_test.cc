@@ -76,8 +76,10 @@ TEST_F(H2HostilePeer, HonestPeerGetsAPick) {
   HttpResult r = Get();
   ASSERT_EQ(r.status, 200) << r.error << r.body;
   EXPECT_EQ(r.Header("X-Gateway-Destination-Endpoint"), "127.0.0.1:8001");
-  EXPECT_EQ(Get().status, 200);
-  EXPECT_EQ(peer_->connections(), 1);  // the connection is reused
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Get().status, 200);
+  // Each of the 2 workers has its own connection, reused by its requests.
+  EXPECT_GE(peer_->connections(), 1);
+  EXPECT_LE(peer_->connections(), 2);
 }
 
 TEST_F(H2HostilePeer, MaxConcurrentStreamsOneIsRespected) {
@@ -96,7 +98,7 @@ TEST_F(H2HostilePeer, MaxConcurrentStreamsOneIsRespected) {
   for (auto& t : callers) t.join();
   EXPECT_EQ(ok.load(), 8);
   EXPECT_EQ(peer_->max_open_streams(), 1);  // never two at once on one connection
-  EXPECT_LE(peer_->connections(), 4);       // queued, or on a few more connections
+  EXPECT_LE(peer_->connections(), 8);       // queued, or on up to 4 connections per worker
 }
 
 TEST_F(H2HostilePeer, GoawayStormFailsEachRequestAsUnavailable) {
