@@ -39,9 +39,8 @@ void Listener::Stop() {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(loops_.Next()), [self = shared_from_this()](
-                                                               boost::system::error_code ec,
-                                                               tcp::socket socket) {
+  acceptor_.async_accept(loops_.Next(), [self = shared_from_this()](boost::system::error_code ec,
+                                                                    tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
       auto pause = AfterAcceptError(ec, "http");

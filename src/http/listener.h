@@ -1,5 +1,6 @@
 // Accepts connections from NGINX (on the first worker loop) and hands each to a
-// Session on its own strand of the next loop, round robin.
+// Session on the next worker's loop, round robin. One thread runs each loop,
+// so the loop's executor orders the session's handlers as a strand would.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

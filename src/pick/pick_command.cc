@@ -148,7 +148,7 @@ class LoadRun {
       : loops_(loops), client_(client), cfg_(cfg), base_(base), requests_(requests) {}
 
   void Launch(size_t concurrency) {
-    for (size_t i = 0; i < concurrency; ++i) Next(asio::make_strand(loops_.Next()));
+    for (size_t i = 0; i < concurrency; ++i) Next(loops_.Next().get_executor());
   }
   void LaunchAtRate(double rate, size_t concurrency) {
     rate_ = rate;
@@ -188,7 +188,7 @@ class LoadRun {
       while (paced_ < due_ && inflight_ < cap_) {
         ++paced_;
         ++inflight_;
-        now.push_back(asio::make_strand(loops_.Next()));
+        now.push_back(loops_.Next().get_executor());
       }
     }
     for (auto& strand : now) {
@@ -303,7 +303,7 @@ int RunPick(PickOptions o) {
   if (o.requests == 1) {
     std::promise<BridgeAnswer> promise;
     auto start = Clock::now();
-    auto strand = asio::make_strand(loops.at(0));
+    auto strand = loops.at(0).get_executor();
     auto ex =
         std::make_shared<Exchange>(strand, &client, cfg, Metrics::Get(), WithId(base, o.request_id),
                                    [&](BridgeAnswer a) { promise.set_value(std::move(a)); });
