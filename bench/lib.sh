@@ -174,7 +174,10 @@ cpu_s() {
 }
 
 # us_per_req CPU0 CPU1 N: microseconds of CPU per request.
-us_per_req() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{printf "%.0f", (b-a)*1e6/n}'; }
+us_per_req() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{printf "%.1f", (b-a)*1e6/n}'; }
+
+# sum X...: the sum of decimal figures, to one decimal.
+sum() { awk 'BEGIN{s = 0; for (i = 1; i < ARGC; i++) s += ARGV[i]; printf "%.1f", s}' "$@"; }
 
 # pick_at_rate RATE: "p50 p99 achieved-rate" of pick at a fixed rate.
 pick_at_rate() {

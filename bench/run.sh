@@ -138,7 +138,7 @@ if wants throughput || wants latency || wants threads; then
     PC="$(median $(col 1 "${cd[@]}"))" EC="$(median $(col 2 "${cd[@]}"))"
     HC="$(median $(col 1 "${cb[@]}"))" BC="$(median $(col 2 "${cb[@]}"))" EC2="$(median $(col 3 "${cb[@]}"))"
     info "CPU per request: bridge path / direct path" \
-        "$(ratio "$((HC + BC + EC2))" "$((PC + EC))")" \
+        "$(ratio "$(sum "$HC" "$BC" "$EC2")" "$(sum "$PC" "$EC")")" \
         "us/req: direct = pick $PC + dev-epp $EC; bridge = h2load $HC + bridge $BC + dev-epp $EC2"
 fi
 
@@ -226,7 +226,8 @@ fi
 # the least an HTTP/2 ext_proc client can do per request (one thread, libnghttp2,
 # pick's messages); http1_floor_server the least a keep-alive HTTP/1.1 server
 # can (Beast, one thread, a fixed decision). pick and the bridge use the h2
-# transport here.
+# transport here. The client floor runs pick on one worker loop, as the floor
+# client runs on one; pick on two loops is printed beside it.
 if wants floors; then
     FLOOR_CLIENT="$build/h2_floor_client" FLOOR_SERVER="$build/http1_floor_server"
     for b in "$FLOOR_CLIENT" "$FLOOR_SERVER"; do
@@ -261,12 +262,12 @@ if wants floors; then
         pc="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
         timed_run floor "${FLOOR[@]}" --requests "$FLOOR_N" --concurrency "$CONC"
         fc="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
-        # pick on one thread, as the floor client runs: what is left is our
-        # code, not the hand-offs between threads
+        # pick on one worker loop, as the floor client runs on one: like with
+        # like, our code on top of the same client work
         timed_run pick "${PICK_H2[@]}" --requests "$FLOOR_N" --concurrency "$CONC" --threads 1
         p1="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
-        t1+=("$(ratio "$p1" "$fc")") v_p1+=("$p1")
-        timed_run pick "${PICK_H2[@]}" --requests "$SERIAL_N" --concurrency 1
+        t1+=("$(ratio "$pc" "$fc")") v_p1+=("$p1")
+        timed_run pick "${PICK_H2[@]}" --requests "$SERIAL_N" --concurrency 1 --threads 1
         ps="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
         read -r p50 p99 <<<"$(awk '/^latency_ms:/{split($2, a, "="); split($4, b, "="); print a[2], b[2]}' "$E2E_TMP/pick.txt")"
         timed_run floor "${FLOOR[@]}" --requests "$SERIAL_N" --concurrency 1
@@ -281,23 +282,23 @@ if wants floors; then
         # latency, one request at a time
         read -r b50 b99 _ < <(h2load_serial "$BH2" "$SERIAL_N")
         read -r s50 s99 _ < <(h2load_serial "$FS" "$SERIAL_N")
-        cf32+=("$(ratio "$pc" "$fc")") cf1+=("$(ratio "$ps" "$fs")")
-        own+=("$(ratio "$bc" "$((pc + sc))")")
+        cf32+=("$(ratio "$p1" "$fc")") cf1+=("$(ratio "$ps" "$fs")")
+        own+=("$(ratio "$bc" "$(sum "$pc" "$sc")")")
         l50+=("$(ratio "$b50" "$(awk -v a="$p50" -v b="$s50" 'BEGIN{print a+b}')")")
         l99+=("$(ratio "$b99" "$(awk -v a="$p99" -v b="$s99" 'BEGIN{print a+b}')")")
         v_pc+=("$pc") v_fc+=("$fc") v_ps+=("$ps") v_fs+=("$fs") v_bc+=("$bc") v_sc+=("$sc")
         v_p50+=("$p50") v_p99+=("$p99") v_s50+=("$s50") v_s99+=("$s99") v_b50+=("$b50") v_b99+=("$b99")
-        echo "  round $r: CPU us/req: pick $pc / floor $fc at $CONC, pick $ps / floor $fs one at a time;" \
-            "bridge $bc vs pick $pc + floor server $sc"
+        echo "  round $r: CPU us/req: pick $p1 (one loop; $pc on two) / floor $fc at $CONC," \
+            "pick $ps / floor $fs one at a time; bridge $bc vs pick $pc + floor server $sc"
         echo "           latency ms: bridge p50 $b50 p99 $b99, pick p50 $p50 p99 $p99," \
             "floor server p50 $s50 p99 $s99; ratios ${cf32[-1]} ${cf1[-1]} ${own[-1]} ${l50[-1]} ${l99[-1]}"
     done
-    report_rounds "client floor: pick (h2) / h2_floor_client CPU, $CONC in flight" "<=" 1.5 cf32 \
-        "medians us/req: pick $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
-    report_rounds "client floor: pick (h2) / h2_floor_client CPU, one at a time" "<=" 1.5 cf1 \
+    report_rounds "client floor: pick (h2, one loop) / h2_floor_client CPU, $CONC in flight" "<=" 1.5 cf32 \
+        "medians us/req: pick $(median "${v_p1[@]}"), floor $(median "${v_fc[@]}")"
+    report_rounds "client floor: pick (h2, one loop) / h2_floor_client CPU, one at a time" "<=" 1.5 cf1 \
         "medians us/req: pick $(median "${v_ps[@]}"), floor $(median "${v_fs[@]}")"
-    info_rounds "client floor with pick on one thread (--threads 1), $CONC in flight" t1 \
-        "medians us/req: pick on one thread $(median "${v_p1[@]}"), floor $(median "${v_fc[@]}")"
+    info_rounds "client floor with pick on two loops (--threads 2), $CONC in flight" t1 \
+        "medians us/req: pick on two loops $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
     report_rounds "own cost: bridge CPU / (pick + http1_floor_server)" "<=" 1.2 own \
         "medians us/req: bridge $(median "${v_bc[@]}"), pick $(median "${v_pc[@]}"), floor server $(median "${v_sc[@]}")"
     report_rounds "latency p50, one at a time: bridge / (pick + floor server)" "<=" 1.2 l50 \
@@ -390,7 +391,7 @@ if wants fullpath; then
     fc=() pc=()
     for i in 1 2 3 4 5; do fc+=("$(median $(printf '%s\n' "${cf[@]}" | awk -v i="$i" '{print $i}'))"); done
     for i in 1 2 3; do pc+=("$(median $(printf '%s\n' "${cp[@]}" | awk -v i="$i" '{print $i}'))"); done
-    FT=$((fc[0] + fc[1] + fc[2] + fc[3] + fc[4])) PT=$((pc[0] + pc[1] + pc[2]))
+    FT="$(sum "${fc[@]}")" PT="$(sum "${pc[@]}")"
     info "CPU per request: full path / plain proxy" "$(ratio "$FT" "$PT")" \
         "us/req: full = h2load ${fc[0]} + NGINX ${fc[1]} + bridge ${fc[2]} + dev-epp ${fc[3]} + mock ${fc[4]} = $FT; plain = h2load ${pc[0]} + NGINX ${pc[1]} + mock ${pc[2]} = $PT"
     sh=()

@@ -2,13 +2,38 @@
 
 namespace eppb {
 
+namespace {
+
+void PutPrefix(uint32_t n, char* at) {
+  at[0] = 0;  // not compressed
+  at[1] = static_cast<char>(n >> 24);
+  at[2] = static_cast<char>(n >> 16);
+  at[3] = static_cast<char>(n >> 8);
+  at[4] = static_cast<char>(n);
+}
+
+}  // namespace
+
 void AppendGrpcFrame(std::string_view message, std::string* out) {
-  auto n = static_cast<uint32_t>(message.size());
-  char prefix[GrpcFrameDecoder::kPrefixBytes] = {0, static_cast<char>(n >> 24),
-                                                 static_cast<char>(n >> 16),
-                                                 static_cast<char>(n >> 8), static_cast<char>(n)};
+  char prefix[GrpcFrameDecoder::kPrefixBytes];
+  PutPrefix(static_cast<uint32_t>(message.size()), prefix);
   out->append(prefix, sizeof prefix);
   out->append(message);
+}
+
+bool AppendGrpcFrame(const google::protobuf::MessageLite& message, std::string* out) {
+  size_t size = message.ByteSizeLong();
+  if (size > UINT32_MAX) return false;
+  size_t at = out->size();
+  out->resize(at + GrpcFrameDecoder::kPrefixBytes + size);
+  char* frame = out->data() + at;
+  PutPrefix(static_cast<uint32_t>(size), frame);
+  auto* body = reinterpret_cast<uint8_t*>(frame + GrpcFrameDecoder::kPrefixBytes);
+  if (message.SerializeWithCachedSizesToArray(body) != body + size) {
+    out->resize(at);
+    return false;
+  }
+  return true;
 }
 
 bool GrpcFrameDecoder::Fail(grpc::StatusCode code, std::string message) {

@@ -5,6 +5,7 @@
 // than the limit is refused from its prefix, before any of it is kept.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
 #include <grpcpp/support/status.h>
 
 #include <cstddef>
@@ -16,6 +17,9 @@ namespace eppb {
 
 // Appends the 5-byte prefix and `message` to `out` (no compression).
 void AppendGrpcFrame(std::string_view message, std::string* out);
+// The same for a message serialised straight into `out` (no copy); false
+// when it cannot be (larger than a frame can say, or protobuf refuses).
+bool AppendGrpcFrame(const google::protobuf::MessageLite& message, std::string* out);
 
 class GrpcFrameDecoder {
  public:

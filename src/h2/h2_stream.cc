@@ -73,11 +73,9 @@ void H2Stream::Attach(H2Connection* connection, int32_t id) {
 
 void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
   if (done_ || close_wanted_) return;
-  std::string bytes;
-  if (!message.SerializeToString(&bytes)) {
+  if (!AppendGrpcFrame(message, &out_)) {
     return EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize a message"));
   }
-  AppendGrpcFrame(bytes, &out_);
   if (keep_sent_ && out_.size() > max_replay_bytes_) DropSent();
   close_wanted_ = last;
   if (connection_) {

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "envoy/service/ext_proc/v3/external_processor.pb.h"
 #include "h2/grpc_call_status.h"
 #include "h2/grpc_frame_decoder.h"
 #include "h2/grpc_timeout.h"
@@ -34,6 +35,24 @@ TEST(GrpcFrame, PrefixIsFlagAndBigEndianLength) {
   ASSERT_EQ(f.size(), 263u);
   EXPECT_EQ(f.substr(0, 5), std::string("\0\0\0\x01\x02", 5));
   EXPECT_EQ(Frame(""), std::string(5, '\0'));
+}
+
+TEST(GrpcFrame, AMessageSerialisedInPlaceIsTheSameFrameAsItsBytes) {
+  envoy::service::ext_proc::v3::ProcessingRequest m;
+  m.mutable_request_body()->set_body(std::string(300, 'b'));
+  m.mutable_request_body()->set_end_of_stream(true);
+  std::string out = "before";
+  ASSERT_TRUE(AppendGrpcFrame(m, &out));
+  EXPECT_EQ(out, "before" + Frame(m.SerializeAsString()));
+  GrpcFrameDecoder d(1 << 20);
+  bool ok = false;
+  auto messages = DecodeAll(d, std::string_view(out).substr(6), 7, &ok);
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(messages.size(), 1u);
+  envoy::service::ext_proc::v3::ProcessingRequest back;
+  ASSERT_TRUE(back.ParseFromString(messages[0]));
+  EXPECT_EQ(back.request_body().body(), std::string(300, 'b'));
+  EXPECT_TRUE(back.request_body().end_of_stream());
 }
 
 TEST(GrpcFrame, DecodesMessagesSplitAtEveryByte) {
