@@ -28,7 +28,8 @@
 #                         transport floors syscalls fullpath memory prompt threads
 #   BENCH_EPP_TRANSPORT=h2  the EPP transport of every bridge and `pick` run
 #                         (grpc or h2; the transport section runs both)
-#   BENCH_SERIAL_REQUESTS=2000  requests of a one-at-a-time run (floors)
+#   BENCH_SERIAL_REQUESTS=6000  requests of a one-at-a-time run (transport, floors;
+#                         CPU time is counted in 10 ms ticks)
 #   BENCH_CHUNKS="..."    --chunk-bytes of the large-prompt sweep (bytes)
 #   BENCH_OUT=FILE        also write the results table (TSV) to FILE
 #   BENCH_STRICT=1        exit 1 when a target FAILs
@@ -166,7 +167,7 @@ fi
 
 # --- transport: pick over HTTP/2 against pick over gRPC C++ ----------------------
 if wants transport; then
-    SERIAL_T="${BENCH_SERIAL_REQUESTS:-2000}"
+    SERIAL_T="${BENCH_SERIAL_REQUESTS:-6000}"
     calib="$("${PICK[@]}" --epp-transport grpc --requests 2000 --concurrency "$CONC" | awk '/^throughput_rps/{print $2}')"
     T_N="$(awk -v r="$calib" -v s="$SECS" 'BEGIN{n=int(r*s); print (n<2000?2000:n)}')"
     section "transport: pick --epp-transport h2 / pick --epp-transport grpc, client CPU per request;" \
@@ -233,7 +234,7 @@ if wants floors; then
     for b in "$FLOOR_CLIENT" "$FLOOR_SERVER"; do
         [[ -x "$b" ]] || fail "$b not built (cmake -DEPP_BRIDGE_BENCH=ON)"
     done
-    SERIAL_N="${BENCH_SERIAL_REQUESTS:-2000}"
+    SERIAL_N="${BENCH_SERIAL_REQUESTS:-6000}"
     start_bridge_named bridge-h2 BH2 BH2_PID --epp-transport h2
     start_on_port floor-server FS "$FLOOR_SERVER" --port @PORT@
     FS_PID="$SPAWNED_PID"
@@ -451,7 +452,7 @@ fi
 # --- large prompt: 4 MiB, by chunk size -------------------------------------------------
 if wants prompt; then
     CHUNKS="${BENCH_CHUNKS:-16384 65536 262144 1048576 4190208}"
-    PROMPT_N="${BENCH_PROMPT_REQUESTS:-5}"
+    PROMPT_N="${BENCH_PROMPT_REQUESTS:-10}"
     section "large prompt: 4 MiB body, by --chunk-bytes, $PROMPT_N requests x $ROUNDS rounds"
     make_prompt "$E2E_TMP/prompt.json" $((4 << 20))
     declare -A BP=() PR_R=() PR_D=() PR_B=() PR_A=() PR_Q=()

@@ -1,11 +1,14 @@
 #include "h2/h2_connection.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "h2/grpc_timeout.h"
 #include "observe/entry_guard.h"
@@ -234,24 +237,28 @@ void H2Connection::Reset(int32_t id, uint32_t h2_error_code) {
 
 void H2Connection::Flush() {
   if (writing_ || closed_ || in_session_ || !session_) return;
-  while (write_buf_.size() < kMaxWriteBytes) {
-    const uint8_t* data = nullptr;
-    in_session_ = true;
-    ssize_t n = nghttp2_session_mem_send(session_, &data);
-    in_session_ = false;
-    if (n < 0) return Fail(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(n)));
-    if (n == 0) break;
-    write_buf_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+  while (true) {
+    while (write_buf_.size() < kMaxWriteBytes) {
+      const uint8_t* data = nullptr;
+      in_session_ = true;
+      ssize_t n = nghttp2_session_mem_send(session_, &data);
+      in_session_ = false;
+      if (n < 0) return Fail(std::string("HTTP/2 error: ") + nghttp2_strerror(static_cast<int>(n)));
+      if (n == 0) break;
+      write_buf_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+    if (closed_) return;
+    if (write_buf_.empty()) {
+      if (draining_ && streams_.empty() && waiting_.empty()) {
+        auto keep = shared_from_this();  // the pool lets go of it below
+        Shutdown(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection drained"));
+        if (events_.closed) events_.closed(this, true, "the EPP sent GOAWAY");
+      }
+      return;
+    }
+    if (!WriteNow()) break;  // the kernel did not take it all: wait for room
   }
   if (closed_) return;
-  if (write_buf_.empty()) {
-    if (draining_ && streams_.empty() && waiting_.empty()) {
-      auto keep = shared_from_this();  // the pool lets go of it below
-      Shutdown(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection drained"));
-      if (events_.closed) events_.closed(this, true, "the EPP sent GOAWAY");
-    }
-    return;
-  }
   writing_ = true;
   AsyncWrite([self = shared_from_this()](const error_code& ec, size_t) {
     Guarded("h2-write", [&] {
@@ -262,6 +269,25 @@ void H2Connection::Flush() {
       self->Flush();
     });
   });
+}
+
+// Plaintext: one non-blocking send now, as the loop would make it anyway,
+// without a round through the loop for its completion. TLS always writes
+// through its stream.
+bool H2Connection::WriteNow() {
+  if (ssl_) return false;
+  ssize_t n;
+  do {
+    n = ::send(socket_.native_handle(), write_buf_.data(), write_buf_.size(),
+               MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    Fail(std::string("write to the EPP failed: ") + std::strerror(errno));
+    return false;
+  }
+  write_buf_.erase(0, static_cast<size_t>(n));
+  return write_buf_.empty();
 }
 
 void H2Connection::FlushSoon() {

@@ -72,6 +72,8 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void FlushSoon();
 
  private:
+  // Plaintext: sends write_buf_ without blocking; true when all of it went.
+  bool WriteNow();
   void OnResolved(const boost::system::error_code& ec,
                   const boost::asio::ip::tcp::resolver::results_type& results);
   void OnConnected(const boost::system::error_code& ec);
