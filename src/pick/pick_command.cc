@@ -47,8 +47,8 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
   AddOpt(cmd, "--request-id", o->request_id, "x-request-id (default: generated)", r);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Body chunk size", r);
   AddOpt(cmd, "--deadline-ms", o->deadline_ms, "Deadline per request", r);
-  AddOpt(cmd, "--epp-transport", o->epp_transport, "EPP client: grpc (gRPC C++) or h2 (nghttp2)", r)
-      ->check(CLI::IsMember({"grpc", "h2"}));
+  AddOpt(cmd, "--epp-transport", o->epp_transport, "EPP client: h2 (nghttp2) or grpc (gRPC C++)", r)
+      ->check(CLI::IsMember({"h2", "grpc"}));
   AddTlsFlags(cmd, &o->tls);
   AddOpt(cmd, "--requests", o->requests, "Requests to send (load mode when > 1)", l);
   AddOpt(cmd, "--concurrency", o->concurrency, "Requests in flight at once", l);

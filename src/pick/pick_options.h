@@ -12,7 +12,7 @@ namespace eppb {
 struct PickOptions {
   std::string epp;  // host:port
   TlsConfig tls;
-  std::string epp_transport = "grpc";  // grpc (gRPC C++) or h2 (nghttp2)
+  std::string epp_transport = "h2";  // h2 (nghttp2, the default) or grpc (gRPC C++)
   std::string method = "POST";
   std::string path = "/v1/chat/completions";
   std::string authority = "localhost";

@@ -48,8 +48,10 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "After the decision, how long the EPP may take to end the stream", epp);
   AddOpt(cmd, "--chunk-bytes", o->chunk_bytes, "Request body chunk size sent to the EPP", epp);
   AddOpt(cmd, "--epp-transport", o->epp_transport,
-         "EPP client: grpc (gRPC C++) or h2 (HTTP/2 on nghttp2)", epp)
-      ->check(CLI::IsMember({"grpc", "h2"}));
+         "EPP client: h2 (HTTP/2 on nghttp2, each worker with its own connections) or grpc "
+         "(gRPC C++)",
+         epp)
+      ->check(CLI::IsMember({"h2", "grpc"}));
   AddOpt(cmd, "--max-epp-targets", o->max_epp_targets,
          "Distinct EPP targets (channels) kept; when full, the least recently used one with no "
          "stream open is closed for a new one",

@@ -15,7 +15,7 @@ struct ServeOptions {
   std::string listen = "127.0.0.1:54800";
   bool allow_non_loopback = false;
   TlsConfig tls;
-  std::string epp_transport = "grpc";  // grpc (gRPC C++) or h2 (nghttp2)
+  std::string epp_transport = "h2";  // h2 (nghttp2, the default) or grpc (gRPC C++)
   std::vector<std::string> allowed_epps;
   std::vector<std::string> allowed_endpoint_cidrs;  // empty: any endpoint
   int deadline_ms = static_cast<int>(kDefaultDeadline.count());

@@ -5,8 +5,8 @@
 #   tests/interop/run.sh BIN [VARIANT-FILTER [SCENARIO-FILTER]]
 # Runs tests/interop/suite.sh for each EPP variant, prints "N passed, M failed"
 # last, exits non-zero on any failure and, on a full run, writes the results
-# page to reports/interop.md beside BIN (the build directory; interop-h2.md
-# with EPP_BRIDGE_EPP_TRANSPORT=h2);
+# page to reports/interop.md beside BIN (the build directory; interop-grpc.md
+# with EPP_BRIDGE_EPP_TRANSPORT=grpc);
 # INTEROP_DOC=docs/interop.md (`make docs`) writes it there instead.
 # Everything runs in a private network namespace when `unshare -n` works
 # (the peers bind wildcard addresses); otherwise on the host's loopback.
