@@ -464,7 +464,7 @@ if wants prompt; then
     printf '  %-10s %12s %12s %12s %12s %8s\n' chunk "EPP recv ms" "direct ms" "bridge ms" "added ms" ratio
     best="" best_ms=""
     for c in $CHUNKS; do
-        rv=() dv=() bv=()
+        rv=() dv=() bv=() qv=()
         for ((r = 1; r <= ROUNDS; r++)); do
             rv+=("$("$PROBE" --epp "127.0.0.1:$EPP" --body-file "$E2E_TMP/prompt.json" \
                 --chunk-bytes "$c" --requests "$PROMPT_N" | sed -n 's/^recv_ms_p50=\([0-9.]*\).*/\1/p')")
@@ -473,12 +473,15 @@ if wants prompt; then
                 --chunk-bytes "$c" --requests "$PROMPT_N" --concurrency 1 \
                 | sed -n 's/^latency_ms: p50=\([0-9.]*\).*/\1/p')")
             bv+=("$(h2load_p50_once "${BP[$c]}" "$E2E_TMP/prompt.json" "$PROMPT_N")")
+            # This round's ratio; a bridge no slower than pick (a negative
+            # difference, within the noise) adds 0.
+            qv+=("$(awk -v b="${bv[-1]}" -v d="${dv[-1]}" -v e="${rv[-1]}" \
+                'BEGIN{a = b - d; if (a < 0) a = 0; if (e > 0) printf "%.2f", a / e; else print "n/a"}')")
         done
         R="$(median "${rv[@]}")" D="$(median "${dv[@]}")" B="$(median "${bv[@]}")"
         A="$(awk -v b="$B" -v d="$D" 'BEGIN{printf "%.3f", b-d}')"
-        # A bridge no slower than pick (a negative difference, within the noise) adds 0.
-        Q="$(ratio "$(awk -v a="$A" 'BEGIN{printf "%.3f", (a < 0 ? 0 : a)}')" "$R")"
-        printf '  %-10s %12s %12s %12s %12s %8s\n' "$c" "$R" "$D" "$B" "$A" "$Q"
+        Q="$(median "${qv[@]}")"
+        printf '  %-10s %12s %12s %12s %12s %8s   rounds %s\n' "$c" "$R" "$D" "$B" "$A" "$Q" "${qv[*]}"
         PR_R[$c]="$R" PR_D[$c]="$D" PR_B[$c]="$B" PR_A[$c]="$A" PR_Q[$c]="$Q"
         if [[ -z "$best" ]] || awk -v b="$B" -v m="$best_ms" 'BEGIN{exit !(b<m)}'; then
             best="$c" best_ms="$B"

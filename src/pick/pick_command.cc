@@ -21,6 +21,7 @@
 #include "extproc/channel_registry.h"
 #include "h2/make_ext_proc_client.h"
 #include "http/request_translator.h"
+#include "net/worker_count.h"
 #include "net/worker_loops.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -57,7 +58,7 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
          "(0: each finished request starts the next)",
          l);
   AddOpt(cmd, "--threads", o->threads,
-         "Client threads, each running its own event loop (0: one per core)", l);
+         "Client threads, each running its own event loop (0: one per CPU it may use)", l);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
   return cmd;
 }
@@ -281,7 +282,7 @@ int RunPick(PickOptions o) {
   }
   // Declared before the client: the HTTP/2 transport's sockets live on them.
   // Each exchange runs on one loop, with its HTTP/2 connection over h2.
-  WorkerLoops loops(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()));
+  WorkerLoops loops(o.threads ? o.threads : DefaultWorkerCount());
   H2ClientOptions h2;
   h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
   auto client_owner = MakeExtProcClient(o.epp_transport, registry.get(), loops, o.tls, h2, &error);

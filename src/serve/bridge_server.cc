@@ -9,6 +9,7 @@
 #include "cli/listen_address.h"
 #include "cli/tls_flags.h"
 #include "h2/make_ext_proc_client.h"
+#include "net/worker_count.h"
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -113,7 +114,7 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
 }  // namespace
 
 BridgeServer::BridgeServer(ServeOptions options)
-    : loops_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+    : loops_(options.threads ? options.threads : DefaultWorkerCount()),
       options_(std::move(options)),
       drain_timer_(loops_.at(0)) {}
 

@@ -1,6 +1,7 @@
 // Operations through the built binary: /metrics after real traffic, the
 // probes, JSON logs, and readiness while draining.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -98,6 +99,29 @@ TEST_F(Operations, OverHttp2GrpcNeverStarts) {
     }
     bridge_.reset();
   }
+}
+
+// --threads 0 runs one worker per CPU the process may use, not per core of
+// the machine: started on one CPU, the bridge has one worker.
+TEST_F(Operations, DefaultWorkersFollowTheCpusItMayUse) {
+  cpu_set_t mine, one;
+  CPU_ZERO(&mine);
+  ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &mine)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  StartBridge({"--epp-transport", "h2"});  // the child inherits the mask
+  ASSERT_EQ(sched_setaffinity(0, sizeof mine, &mine), 0);
+  HttpClient client(port_);
+  ASSERT_EQ(client.Send("POST", "/", Epp(), kChat).status, 200);
+  auto names = ThreadNames(bridge_->pid());
+  // The main thread, one worker and Asio's resolver thread.
+  EXPECT_LE(names.size(), 3u) << ::testing::PrintToString(names);
 }
 
 TEST_F(Operations, MetricsMoveWithRealTraffic) {
