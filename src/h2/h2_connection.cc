@@ -85,7 +85,17 @@ void H2Connection::Connect() {
                  " ms");
     });
   });
-  // Names are resolved on every connect, so a moved EPP is found again.
+  // An address needs no resolver (nor its thread); names are resolved on
+  // every connect, so a moved EPP is found again.
+  error_code not_an_address;
+  auto address = asio::ip::make_address(target_.host, not_an_address);
+  if (!not_an_address) {
+    socket_.async_connect(asio::ip::tcp::endpoint(address, target_.port),
+                          [self = shared_from_this()](const error_code& ec) {
+                            Guarded("h2-connect", [&] { self->OnConnected(ec); });
+                          });
+    return;
+  }
   resolver_.async_resolve(target_.host, std::to_string(target_.port),
                           [self = shared_from_this()](const error_code& ec, auto results) {
                             Guarded("h2-resolve", [&] { self->OnResolved(ec, results); });

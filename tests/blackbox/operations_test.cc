@@ -93,7 +93,7 @@ TEST_F(Operations, OverHttp2GrpcNeverStarts) {
     if (transport == "grpc") {
       EXPECT_LT(ours, static_cast<long>(names.size())) << "gRPC C++ runs threads of its own";
     } else {
-      // The main thread, the worker and Asio's resolver thread, nothing else.
+      // The main thread and the worker (and Asio's resolver thread, for a name), nothing else.
       EXPECT_EQ(ours, static_cast<long>(names.size())) << ::testing::PrintToString(names);
       EXPECT_LE(names.size(), 3u) << ::testing::PrintToString(names);
     }
@@ -120,7 +120,7 @@ TEST_F(Operations, DefaultWorkersFollowTheCpusItMayUse) {
   HttpClient client(port_);
   ASSERT_EQ(client.Send("POST", "/", Epp(), kChat).status, 200);
   auto names = ThreadNames(bridge_->pid());
-  // The main thread, one worker and Asio's resolver thread.
+  // The main thread and one worker (and Asio's resolver thread, for a name).
   EXPECT_LE(names.size(), 3u) << ::testing::PrintToString(names);
 }
 
