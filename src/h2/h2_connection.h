@@ -126,7 +126,7 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   std::unordered_map<int32_t, std::shared_ptr<H2Stream>> streams_;
   std::vector<std::shared_ptr<H2Stream>> waiting_;
 
-  std::array<uint8_t, 16384> read_buf_{};
+  std::array<uint8_t, 65536> read_buf_;  // filled by each read; a large echo takes few reads
   std::string write_buf_;  // bounded: one write of at most kMaxWriteBytes + a frame
   bool writing_ = false;
   bool flush_posted_ = false;  // a FlushSoon is queued
