@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 
 #include "extproc/message_builder.h"
 #include "extproc/metadata_keys.h"
+#include "net/worker_loops.h"
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
 #include "observe/metrics.h"
@@ -57,6 +60,21 @@ void Exchange::Post(const char* where, Handler&& handler) {
   });
 }
 
+template <class Handler>
+bool Exchange::RunInPlace(const char* where, Handler&& handler) {
+  auto* loop = WorkerLoops::CurrentLoop();
+  if (in_place_ || loop == nullptr ||
+      &boost::asio::query(timer_.get_executor(), boost::asio::execution::context) !=
+          static_cast<boost::asio::execution_context*>(loop)) {
+    return false;
+  }
+  auto self = shared_from_this();  // the handler may let go of the last other owner
+  in_place_ = true;
+  Guarded(where, handler, [&] { HandleInternalError(); });
+  in_place_ = false;
+  return true;
+}
+
 void Exchange::ArmTimer(std::chrono::milliseconds after) {
   timer_.expires_after(after);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -106,6 +124,16 @@ void Exchange::OnReply(extproc::ProcessingResponse reply) {
 
 void Exchange::OnStreamDone(const grpc::Status& status) {
   Post("exchange-stream-done", [this, status] { HandleStreamDone(status); });
+}
+
+void Exchange::OnReplyInPlace(extproc::ProcessingResponse reply) {
+  if (!RunInPlace("exchange-reply", [&] { HandleReply(reply); })) OnReply(std::move(reply));
+}
+
+void Exchange::OnStreamDoneInPlace(const grpc::Status& status) {
+  if (!RunInPlace("exchange-stream-done", [&] { HandleStreamDone(status); })) {
+    OnStreamDone(status);
+  }
 }
 
 void Exchange::Complete(const CompletionRecord& record) {

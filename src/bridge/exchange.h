@@ -1,13 +1,17 @@
 // One request's exchange with the EPP: sends the request phase, reads the
 // replies into a decision, and ends the stream.
 //
-// Threads: an exchange belongs to one executor, its strand (the HTTP
-// session's, or one of pick's). Start, Abort, its timer and every handler
-// below run there and nowhere else, so its state needs no lock. Events from
-// other threads (a reply or the stream's end on a gRPC thread, a completion
-// record or a release from the held-stream table's strand) do the least they
-// can where they arrive: each makes exactly one post to the strand, which
-// handles it. The owner's `done` callback therefore also runs on the strand.
+// Threads: an exchange belongs to one executor (the HTTP session's worker
+// loop, or one of pick's). Start, Abort, its timer and every handler below
+// run there and nowhere else, so its state needs no lock. Events from other
+// threads (a reply or the stream's end on a gRPC thread, a completion record
+// or a release from the held-stream table's loop) do the least they can where
+// they arrive: each makes exactly one post to the executor, which handles it.
+// The HTTP/2 transport hands a reply or the stream's end over on the
+// exchange's own loop, after a read and outside nghttp2 (OnReplyInPlace,
+// OnStreamDoneInPlace): it is handled at once, unless an exchange handler is
+// running, then posted. The owner's `done` callback therefore also runs on
+// the executor.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -55,6 +59,10 @@ class Exchange final : public ExtProcStreamCallbacks,
   // ExtProcStreamCallbacks (gRPC threads): one post each.
   void OnReply(extproc::ProcessingResponse reply) override;
   void OnStreamDone(const grpc::Status& status) override;
+  // At once when called on the loop that runs this exchange and not from
+  // inside one of its own handlers; else as OnReply/OnStreamDone.
+  void OnReplyInPlace(extproc::ProcessingResponse reply) override;
+  void OnStreamDoneInPlace(const grpc::Status& status) override;
 
   // HeldStream (the table's strand, or any thread): one post each.
   void Complete(const CompletionRecord& record) override;
@@ -95,6 +103,11 @@ class Exchange final : public ExtProcStreamCallbacks,
   // Posts `handler` to the strand behind the entry-point guard.
   template <class Handler>
   void Post(const char* where, Handler&& handler);
+  // Runs `handler` now, behind the same guard, when the caller is on the
+  // loop that runs this exchange and not inside one of its handlers; false
+  // when it must be posted instead.
+  template <class Handler>
+  bool RunInPlace(const char* where, Handler&& handler);
 
   // kWaiting → kHeld (picked, with a response phase), kClosing (picked:
   // half-close) or kOver (anything else: cancel), then `done`. The one place
@@ -118,6 +131,7 @@ class Exchange final : public ExtProcStreamCallbacks,
   State state_ = State::kCreated;
   std::shared_ptr<ExtProcStream> stream_;  // set by Start
   boost::asio::steady_timer timer_;        // on the strand: one deadline at a time
+  bool in_place_ = false;                  // a handler runs in place right now
 };
 
 }  // namespace eppb

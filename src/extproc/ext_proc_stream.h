@@ -26,6 +26,11 @@ class ExtProcStreamCallbacks {
   virtual void OnReply(extproc::ProcessingResponse reply) = 0;
   // The stream is over; called exactly once, last.
   virtual void OnStreamDone(const grpc::Status& status) = 0;
+  // The same, from a transport that calls them outside its own framing code,
+  // on a worker's loop (the HTTP/2 transport, after a read): an exchange on
+  // that loop may handle them at once instead of posting.
+  virtual void OnReplyInPlace(extproc::ProcessingResponse reply) { OnReply(std::move(reply)); }
+  virtual void OnStreamDoneInPlace(const grpc::Status& status) { OnStreamDone(status); }
 };
 
 // The data-plane side of one stream, called from the owner's executor (the

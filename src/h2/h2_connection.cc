@@ -320,6 +320,7 @@ void H2Connection::Read() {
                                                  : "read from the EPP failed: " + ec.message());
       }
       self->Receive(self->read_buf_.data(), n);
+      self->DeliverReady();
       if (self->closed_) return;
       self->Flush();
       if (!self->closed_) self->Read();
@@ -335,6 +336,12 @@ void H2Connection::Receive(const uint8_t* data, size_t size) {
     Fail(std::string("HTTP/2 protocol error from the EPP: ") +
          nghttp2_strerror(static_cast<int>(rv)));
   }
+}
+
+void H2Connection::DeliverReady() {
+  auto streams = std::move(to_deliver_);
+  to_deliver_.clear();
+  for (auto& stream : streams) stream->Deliver();
 }
 
 void H2Connection::ArmKeepalive(std::chrono::milliseconds after) {

@@ -67,6 +67,9 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void ResumeData(int32_t id);
   void Reset(int32_t id, uint32_t h2_error_code);  // RST_STREAM
   void Flush();  // writes what nghttp2 has queued (one write at a time)
+  // A stream has replies (or its end) from the read in progress: it gets
+  // them once nghttp2 has returned (DeliverReady), outside its callbacks.
+  void DeliverLater(std::shared_ptr<H2Stream> stream) { to_deliver_.push_back(std::move(stream)); }
   // Flushes once the handlers already queued on the loop have run, so what
   // several exchanges submit in one turn of the loop leaves in one write.
   void FlushSoon();
@@ -83,6 +86,7 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void Submit(const std::shared_ptr<H2Stream>& stream);
   void Read();
   void Receive(const uint8_t* data, size_t size);
+  void DeliverReady();  // after Receive: each stream's replies, then its end
   void ArmKeepalive(std::chrono::milliseconds after);
   void OnKeepalive();
   void Fail(const std::string& why);  // Shutdown with UNAVAILABLE, and tell the pool
@@ -127,12 +131,13 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   std::vector<std::shared_ptr<H2Stream>> waiting_;
 
   std::array<uint8_t, 65536> read_buf_;  // filled by each read; a large echo takes few reads
-  std::string write_buf_;  // bounded: one write of at most kMaxWriteBytes + a frame
+  std::string write_buf_;                // bounded: one write of at most kMaxWriteBytes + a frame
   bool writing_ = false;
-  bool flush_posted_ = false;  // a FlushSoon is queued
-  bool in_session_ = false;    // inside nghttp2 (a callback may not write)
-  bool ready_ = false;         // the EPP's SETTINGS arrived (bounded by the connect timeout)
-  bool draining_ = false;      // GOAWAY received
+  bool flush_posted_ = false;                          // a FlushSoon is queued
+  std::vector<std::shared_ptr<H2Stream>> to_deliver_;  // filled inside Receive only
+  bool in_session_ = false;                            // inside nghttp2 (a callback may not write)
+  bool ready_ = false;     // the EPP's SETTINGS arrived (bounded by the connect timeout)
+  bool draining_ = false;  // GOAWAY received
   bool closed_ = false;
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point last_ping_ack_;

@@ -170,8 +170,13 @@ bool H2Stream::OnData(std::string_view data) {
       parsed = false;
       return;
     }
-    Guarded("h2-reply", [&] { callbacks_->OnReply(std::move(reply)); });
+    // Handed over once nghttp2 has returned (Deliver), never from inside it.
+    pending_replies_.push_back(std::move(reply));
   });
+  if (!pending_replies_.empty() && !delivery_queued_ && connection_) {
+    delivery_queued_ = true;
+    connection_->DeliverLater(shared_from_this());
+  }
   if (!ok) {
     EndLocally(decoder_.error());
     return false;
@@ -224,10 +229,43 @@ void H2Stream::Finish(grpc::Status status) {
   out_.shrink_to_fit();
   out_taken_ = 0;
   raw_reply_ = nullptr;
+  if (!pending_replies_.empty()) {
+    // Replies of this read wait for Deliver: the end follows them there.
+    pending_end_ = std::move(status);
+    return;
+  }
+  End(status, false);
+}
+
+void H2Stream::End(const grpc::Status& status, bool in_place) {
   auto callbacks = std::move(callbacks_);
-  if (callbacks) Guarded("h2-done", [&] { callbacks->OnStreamDone(status); });
+  if (callbacks) {
+    Guarded("h2-done", [&] {
+      if (in_place) {
+        callbacks->OnStreamDoneInPlace(status);
+      } else {
+        callbacks->OnStreamDone(status);
+      }
+    });
+  }
   callbacks.reset();  // our reference goes before the pool hears of the end
   if (auto on_end = std::move(on_end_)) Guarded("h2-end", [&] { on_end(); });
+}
+
+void H2Stream::Deliver() {
+  delivery_queued_ = false;
+  auto replies = std::move(pending_replies_);
+  pending_replies_.clear();
+  for (auto& reply : replies) {
+    if (!callbacks_) break;
+    auto callbacks = callbacks_;  // the exchange may end the stream meanwhile
+    Guarded("h2-reply", [&] { callbacks->OnReplyInPlace(std::move(reply)); });
+  }
+  if (pending_end_) {
+    grpc::Status status = std::move(*pending_end_);
+    pending_end_.reset();
+    End(status, true);
+  }
 }
 
 }  // namespace eppb

@@ -77,6 +77,9 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   void OnClosed(uint32_t h2_error_code);
   // Ends the stream with `status` (connection lost, refused, shutdown).
   void Fail(grpc::Status status);
+  // After the read that brought them: hands this stream's replies, then its
+  // end if it came in the same read, to the callbacks (in place).
+  void Deliver();
   // The EPP refused the stream unprocessed: true when it can be sent again
   // (not ended, nothing heard from the EPP, its bytes kept, not retried
   // before); it is then detached and rewound for another connection.
@@ -89,7 +92,9 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   // Ends locally: the status is ours, and the peer gets RST_STREAM CANCEL.
   void EndLocally(grpc::Status status);
   void Finish(grpc::Status status);  // the one place the stream ends
-  void DropSent();                   // frees what nghttp2 has taken; no replay from here
+  // Tells the callbacks (in place after a read, else as a post) and the pool.
+  void End(const grpc::Status& status, bool in_place);
+  void DropSent();  // frees what nghttp2 has taken; no replay from here
 
   H2Executor loop_;
   std::shared_ptr<ExtProcStreamCallbacks> callbacks_;  // reset in Finish
@@ -112,6 +117,11 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   bool armed_ = false;
   bool eof_sent_ = false;  // nghttp2 took our END_STREAM
   bool done_ = false;      // Finish ran
+  // Replies of the read in progress, and an end that came with them: the
+  // callbacks get them in Deliver, once nghttp2 has returned.
+  std::vector<extproc::ProcessingResponse> pending_replies_;
+  std::optional<grpc::Status> pending_end_;
+  bool delivery_queued_ = false;
   GrpcFrameDecoder decoder_;
   GrpcCallStatus call_;
 };

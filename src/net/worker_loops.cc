@@ -28,6 +28,10 @@ boost::asio::io_context& WorkerLoops::Next() {
 
 int WorkerLoops::Current() const { return current_loops == this ? current_index : -1; }
 
+boost::asio::io_context* WorkerLoops::CurrentLoop() {
+  return current_loops ? current_loops->loops_[current_index].get() : nullptr;
+}
+
 void WorkerLoops::Run(unsigned i) {
   current_loops = this;
   current_index = static_cast<int>(i);

@@ -30,6 +30,8 @@ class WorkerLoops {
   // The index of the loop the calling thread runs, or -1 on any other thread
   // (a caller that is not a worker of these loops).
   int Current() const;
+  // The loop the calling thread runs, of any WorkerLoops; nullptr off them.
+  static boost::asio::io_context* CurrentLoop();
 
   // Runs loop i on the calling thread until Stop(); the thread is worker i
   // for Current() from here on. Returns at once once stopped. Exceptions a
