@@ -171,6 +171,12 @@ bool H2Stream::OnData(std::string_view data) {
       return;
     }
     // Handed over once nghttp2 has returned (Deliver), never from inside it.
+    // Without a connection to deliver it (DATA always comes through one),
+    // the reply is posted as the gRPC transport posts it.
+    if (connection_ == nullptr) {
+      Guarded("h2-reply", [&] { callbacks_->OnReply(std::move(reply)); });
+      return;
+    }
     pending_replies_.push_back(std::move(reply));
   });
   if (!pending_replies_.empty() && !delivery_queued_ && connection_) {
