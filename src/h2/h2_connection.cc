@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "h2/grpc_timeout.h"
 #include "observe/entry_guard.h"
@@ -26,10 +27,12 @@ constexpr int32_t kStreamWindow = 1 << 20;      // per stream, for the EPP's rep
 constexpr int32_t kConnectionWindow = 4 << 20;  // the whole connection
 constexpr uint32_t kAssumedMaxStreams = 100;    // until the EPP's SETTINGS say otherwise
 
-bool IsIpLiteral(const std::string& host) {
+// The host as an IP address; nullopt for a name.
+std::optional<asio::ip::address> AsAddress(const std::string& host) {
   error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return address;
 }
 
 nghttp2_nv Field(std::string_view name, std::string_view value) {
@@ -87,10 +90,8 @@ void H2Connection::Connect() {
   });
   // An address needs no resolver (nor its thread); names are resolved on
   // every connect, so a moved EPP is found again.
-  error_code not_an_address;
-  auto address = asio::ip::make_address(target_.host, not_an_address);
-  if (!not_an_address) {
-    socket_.async_connect(asio::ip::tcp::endpoint(address, target_.port),
+  if (auto address = AsAddress(target_.host)) {
+    socket_.async_connect(asio::ip::tcp::endpoint(*address, target_.port),
                           [self = shared_from_this()](const error_code& ec) {
                             Guarded("h2-connect", [&] { self->OnConnected(ec); });
                           });
@@ -123,7 +124,7 @@ void H2Connection::OnConnected(const error_code& ec) {
   }
   ssl_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_);
   std::string name = authority_ == target_.Key() ? target_.host : authority_;
-  if (!IsIpLiteral(name)) SSL_set_tlsext_host_name(ssl_->native_handle(), name.c_str());
+  if (!AsAddress(name)) SSL_set_tlsext_host_name(ssl_->native_handle(), name.c_str());
   ssl_->set_verify_callback(asio::ssl::host_name_verification(name), ignored);
   ssl_->async_handshake(asio::ssl::stream_base::client,
                         [self = shared_from_this()](const error_code& ec) {
