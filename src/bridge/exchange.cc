@@ -49,8 +49,9 @@ Exchange::Exchange(Strand strand, ExtProcClient* client, const ExchangeConfig& c
       hold_key_(request->completion_key),
       request_(std::move(request)),
       done_(std::move(done)),
-      interpreter_(std::in_place, request_, config),
-      timer_(std::move(strand)) {}
+      timer_(std::move(strand)) {
+  if (!request_->body_follows) interpreter_.emplace(request_, config);
+}
 
 template <class Handler>
 void Exchange::Post(const char* where, Handler&& handler) {
@@ -75,6 +76,15 @@ bool Exchange::RunInPlace(const char* where, Handler&& handler) {
   return true;
 }
 
+template <class Body>
+void Exchange::RunFromOwner(const char* where, Body&& body) {
+  auto self = shared_from_this();  // `done` may let go of the last other owner
+  bool nested = in_place_;
+  in_place_ = true;
+  Guarded(where, body, [&] { HandleInternalError(); });
+  in_place_ = nested;
+}
+
 void Exchange::ArmTimer(std::chrono::milliseconds after) {
   timer_.expires_after(after);
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
@@ -86,9 +96,11 @@ void Exchange::ArmTimer(std::chrono::milliseconds after) {
 
 void Exchange::Start() {
   state_ = State::kWaiting;
-  ArmTimer(config_.deadline);
+  const bool streamed = request_->body_follows;
+  if (!streamed) ArmTimer(config_.deadline);  // a streamed body's deadline starts at its end
   auto lifetime = config_.deadline + config_.linger + std::chrono::seconds(1);
   if (holds_) lifetime += config_.hold_ttl;
+  if (streamed) lifetime += config_.upload;
   ExtProcClient::Refusal refusal{};
   stream_ = client_->Start(request_->target, shared_from_this(), lifetime, &refusal);
   if (!stream_) {
@@ -100,8 +112,43 @@ void Exchange::Start() {
   }
   // A stream that fails at once reports it with a post: it is handled after
   // this returns, and the messages below are dropped by the ended stream.
-  MessageBuilder(config_.chunk_bytes).Build(*request_, [this](auto&& msg) {
-    stream_->Send(std::move(msg));
+  MessageBuilder builder(config_.chunk_bytes);
+  if (streamed) return stream_->Send(builder.Headers(*request_, false));
+  builder.Build(*request_, [this](auto&& msg) { stream_->Send(std::move(msg)); });
+}
+
+void Exchange::BodyArrived(std::string_view body) {
+  if (state_ != State::kWaiting || interpreter_ || ended_) return;  // answered, not streamed, over
+  RunFromOwner("exchange-body", [&] {
+    MessageBuilder(config_.chunk_bytes)
+        .Body(*request_, body, &body_sent_, false,
+              [this](auto&& msg) { stream_->Send(std::move(msg)); });
+  });
+}
+
+void Exchange::EndBody(std::string body) {
+  if (state_ != State::kWaiting || interpreter_) return;
+  RunFromOwner("exchange-body-end", [&] {
+    auto whole = std::make_shared<BridgeRequest>(*request_);
+    whole->body = std::move(body);
+    whole->body_follows = false;
+    request_ = std::move(whole);
+    interpreter_.emplace(request_, config_);
+    if (ended_) {
+      stream_.reset();  // over already: a decision neither holds nor closes it
+    } else {
+      MessageBuilder(config_.chunk_bytes)
+          .Body(*request_, request_->body, &body_sent_, true,
+                [this](auto&& msg) { stream_->Send(std::move(msg)); });
+    }
+    ArmTimer(config_.deadline);
+    auto early = std::move(early_);
+    early_bytes_ = 0;
+    for (const auto& reply : early) {
+      if (state_ != State::kWaiting) return;
+      HandleReply(reply);
+    }
+    if (state_ == State::kWaiting && ended_) Decide(AnswerForStatus(*ended_));
   });
 }
 
@@ -112,6 +159,7 @@ bool Exchange::Abort() {
   timer_.cancel();
   interpreter_.reset();
   request_.reset();
+  early_.clear();
   state_ = State::kOver;
   if (stream_) stream_->Cancel();
   return true;
@@ -146,6 +194,18 @@ void Exchange::Release(const char* reason) {
 
 void Exchange::HandleReply(const extproc::ProcessingResponse& reply) {
   if (state_ != State::kWaiting) return;  // after the decision: the rest of an echoed body
+  if (!interpreter_) {                    // a streamed body has not ended yet: keep it for EndBody
+    early_bytes_ += reply.ByteSizeLong();
+    if (early_bytes_ > config_.max_body_bytes + ExchangeConfig::kEppBodySlackBytes) {
+      return Decide(BridgeAnswer::Fail(
+          Failure::kProtocolViolation,
+          "EPP sent more than " +
+              std::to_string(config_.max_body_bytes + ExchangeConfig::kEppBodySlackBytes) +
+              " bytes of replies before the request body ended"));
+    }
+    early_.push_back(reply);
+    return;
+  }
   if (interpreter_->OnReply(reply) == ReplyInterpreter::Step::kNeedMore) return;
   if (int dropped = interpreter_->dropped_mutations(); dropped > 0) {
     metrics_.CountDroppedMutations(dropped);
@@ -160,6 +220,10 @@ void Exchange::HandleReply(const extproc::ProcessingResponse& reply) {
 void Exchange::HandleStreamDone(const grpc::Status& status) {
   switch (state_) {
     case State::kWaiting:
+      if (!interpreter_) {  // a streamed body has not ended: EndBody reads the early replies first
+        ended_ = status;
+        return;
+      }
       return Decide(AnswerForStatus(status));
     case State::kHeld:
       holds_->Remove(hold_key_, this);
@@ -254,6 +318,7 @@ void Exchange::Decide(BridgeAnswer answer) {
   timer_.cancel();
   interpreter_.reset();
   request_.reset();  // a held stream is known by its key alone
+  early_.clear();
   bool picked = answer.outcome == Outcome::kPicked;
   if (stream_ && picked && holds_ != nullptr && !hold_key_.empty()) {
     state_ = State::kHeld;

@@ -20,6 +20,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/bridge_answer.h"
 #include "common/bridge_request.h"
@@ -49,8 +51,17 @@ class Exchange final : public ExtProcStreamCallbacks,
            std::shared_ptr<const BridgeRequest> request, Done done,
            HeldStreamTable* holds = nullptr);
 
-  // Strand. Opens the stream and sends the request phase.
+  // Strand. Opens the stream and sends the request phase: all of it, or for
+  // a request whose body is still arriving (`body_follows`) the headers
+  // only; the body then comes through BodyArrived and EndBody.
   void Start();
+  // Strand, streamed body: `body` is what has arrived so far (it only
+  // grows). Sends the whole chunks that more bytes follow.
+  void BodyArrived(std::string_view body);
+  // Strand, streamed body: `body` is all of it. Sends the rest with
+  // end_of_stream, arms the deadline and reads the replies that came early.
+  // Ignored once answered.
+  void EndBody(std::string body);
   // Strand. The caller has gone: cancel the stream. True when `done` was
   // still pending (it will never run now); false once answered, when the
   // stream goes on as after any answer (closing, or held).
@@ -71,7 +82,8 @@ class Exchange final : public ExtProcStreamCallbacks,
  private:
   // The per-request state machine. Every transition happens on the strand.
   //   from       to                      event
-  //   kCreated   kWaiting                Start
+  //   kCreated   kWaiting                Start (a streamed body: until EndBody, replies
+  //                                      are kept, not read, and no deadline runs)
   //   kWaiting   kHeld|kClosing|kOver    Decide: the reply that completes the decision, the
   //                                      stream's end, the deadline, a refused or failed
   //                                      start; the answer goes to `done` in the same step
@@ -100,6 +112,10 @@ class Exchange final : public ExtProcStreamCallbacks,
   // A handler threw (a defect): answer 502 if no answer went out yet, and
   // end the stream.
   void HandleInternalError();
+  // Runs `body` for a caller on the strand (BodyArrived, EndBody) behind the
+  // entry-point guard, with events that arrive meanwhile posted.
+  template <class Body>
+  void RunFromOwner(const char* where, Body&& body);
   // Posts `handler` to the strand behind the entry-point guard.
   template <class Handler>
   void Post(const char* where, Handler&& handler);
@@ -124,10 +140,22 @@ class Exchange final : public ExtProcStreamCallbacks,
   Metrics& metrics_;
   const std::string id_;        // the request id, for logs
   const std::string hold_key_;  // the held-stream table's key
-  // The request until the decision (MessageBuilder and the interpreter read it).
+  // The request until the decision (MessageBuilder and the interpreter read
+  // it). A streamed body's request is replaced by the whole one at EndBody.
   std::shared_ptr<const BridgeRequest> request_;
-  Done done_;                                    // moved out once, by Decide; cleared by Abort
-  std::optional<ReplyInterpreter> interpreter_;  // reset by Decide
+  Done done_;  // moved out once, by Decide; cleared by Abort
+  // Reset by Decide. A streamed body's interpreter is made at EndBody: the
+  // echo checks need the whole body.
+  std::optional<ReplyInterpreter> interpreter_;
+  size_t body_sent_ = 0;  // streamed body: bytes sent so far
+  // Replies that came before a streamed body's end, read at EndBody; at
+  // most max_body_bytes + kEppBodySlackBytes of them (an EPP normally
+  // answers after the end).
+  std::vector<extproc::ProcessingResponse> early_;
+  size_t early_bytes_ = 0;
+  // The stream's end, when it came before a streamed body's end: the
+  // answer unless an early reply decides (at EndBody).
+  std::optional<grpc::Status> ended_;
   State state_ = State::kCreated;
   std::shared_ptr<ExtProcStream> stream_;  // set by Start
   boost::asio::steady_timer timer_;        // on the strand: one deadline at a time

@@ -24,6 +24,10 @@ struct BridgeRequest {
   std::string completion_key;
   std::vector<HeaderPair> headers;  // pseudo-headers first, in HTTP/2 order
   std::string body;
+  // The body is still arriving (the HTTP side streams it, Content-Length
+  // known): the exchange sends the headers first and the body as it comes
+  // (Exchange::BodyArrived, EndBody). `body` is empty until then.
+  bool body_follows = false;
   std::vector<std::string> subset;  // subset hint entries, sent verbatim
 };
 

@@ -20,6 +20,9 @@ struct ExchangeConfig {
   // receive limit minus room for the message envelope).
   size_t chunk_bytes = 64 * 1024;
   size_t max_body_bytes = kDefaultMaxBodyBytes;
+  // How long a streamed request body may take to arrive (the HTTP read
+  // timeout); the EPP stream's lifetime grows by it.
+  std::chrono::milliseconds upload{60000};
   // After the decision, how long the EPP may take to end the stream before
   // it is cancelled.
   std::chrono::milliseconds linger{5000};

@@ -2,6 +2,8 @@
 // the record of past streams.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <mutex>
 #include <unordered_set>
 
@@ -28,6 +30,9 @@ class DevEppService final
   Picker& picker() { return picker_; }
   Recorder& recorder() { return recorder_; }
   std::atomic<int>& open_streams() { return open_streams_; }
+  // Request body messages received, over every stream (any thread).
+  void CountBodyMessage() { body_messages_.fetch_add(1, std::memory_order_relaxed); }
+  size_t body_messages() const { return body_messages_.load(std::memory_order_relaxed); }
 
   // Live streams, so that shutdown can end the ones a fault keeps open
   // (`ignore-half-close`, `endless-body`) instead of waiting for them.
@@ -40,6 +45,7 @@ class DevEppService final
   Picker picker_;
   Recorder recorder_;
   std::atomic<int> open_streams_{0};
+  std::atomic<size_t> body_messages_{0};
   std::mutex streams_mu_;  // taken before a stream's own mutex, never after
   std::unordered_set<DevEppStream*> streams_;
 };

@@ -95,9 +95,13 @@ void DevEppStream::Handle(const extproc::ProcessingRequest& msg) {
         record_.headers.push_back({ToLower(h.key()), value});
         if (ToLower(h.key()) == "x-request-id") record_.request_id = value;
       }
-      if (msg.request_headers().end_of_stream()) Decide();
+      if (msg.request_headers().end_of_stream() ||
+          Fault::Parse(Header("x-dev-epp-fault")).decide_on_headers) {
+        Decide();
+      }
       break;
     case extproc::ProcessingRequest::kRequestBody:
+      service_->CountBodyMessage();
       body_ += msg.request_body().body();
       record_.body_bytes += msg.request_body().body().size();
       ++record_.body_chunks;
@@ -280,14 +284,14 @@ void DevEppStream::ReplyDecision(const std::vector<Endpoint>& list, const Fault&
   Send(std::move(headers));
   record_.picked = value;
   state_ = State::kDecided;
-  if (!record_.body_end_of_stream) {
-    if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
-    return;
-  }
-  if (fault.endless_body) {
+  if (fault.endless_body) {  // from the decision on, even one before the body's end
     body_.clear();
     endless_ = true;
     return SendEndlessChunk();  // OnWriteDone sends the next one, until cancelled
+  }
+  if (!record_.body_end_of_stream) {
+    if (fault.close_after_pick) FinishLocked(grpc::Status::OK);
+    return;
   }
   const size_t chunk = std::max<size_t>(1, service_->options().reply_chunk_bytes);
   size_t off = 0;

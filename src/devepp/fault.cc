@@ -72,6 +72,8 @@ Fault Fault::Parse(std::string_view header) {
       f.endless_body = true;
     } else if (key == "ignore-half-close") {
       f.ignore_half_close = true;
+    } else if (key == "decide-on-headers") {
+      f.decide_on_headers = true;
     }
     start = comma + 1;
   }

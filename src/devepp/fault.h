@@ -14,7 +14,9 @@
 // `x-gateway-destination-endpoint` and `x-epp-endpoints` to VALUE),
 // `endless-body` (after the headers reply, 64 KiB body replies of changing
 // bytes until the stream is cancelled), `ignore-half-close` (decides, then
-// keeps the stream open after the client half-closes, until cancelled).
+// keeps the stream open after the client half-closes, until cancelled),
+// `decide-on-headers` (decides on the headers message, before any body, as
+// an EPP that refuses early).
 #pragma once
 
 #include <cstddef>
@@ -42,6 +44,7 @@ struct Fault {
   std::optional<std::string> immediate_destination;
   bool endless_body = false;
   bool ignore_half_close = false;
+  bool decide_on_headers = false;
 
   // Caps of the counts and sizes above.
   static constexpr size_t kMaxCount = 100000;

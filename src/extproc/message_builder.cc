@@ -19,6 +19,13 @@ void AttachSubset(const BridgeRequest& req, extproc::ProcessingRequest* msg) {
 }  // namespace
 
 void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
+  sink(Headers(req, req.body.empty()));
+  size_t sent = 0;
+  Body(req, req.body, &sent, true, sink);
+}
+
+extproc::ProcessingRequest MessageBuilder::Headers(const BridgeRequest& req,
+                                                   bool end_of_stream) const {
   extproc::ProcessingRequest first;
   auto* cfg = first.mutable_protocol_config();
   cfg->set_request_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
@@ -29,17 +36,21 @@ void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
     hv->set_key(h.key);
     hv->set_raw_value(h.value);
   }
-  hdrs->set_end_of_stream(req.body.empty());
+  hdrs->set_end_of_stream(end_of_stream);
   AttachSubset(req, &first);
-  sink(std::move(first));
+  return first;
+}
 
+void MessageBuilder::Body(const BridgeRequest& req, std::string_view body, size_t* sent, bool end,
+                          const Sink& sink) const {
   const size_t chunk = std::max<size_t>(1, chunk_bytes_);
-  for (size_t off = 0; off < req.body.size(); off += chunk) {
+  while (*sent < body.size() && (end || body.size() - *sent > chunk)) {
     extproc::ProcessingRequest msg;
-    auto* body = msg.mutable_request_body();
-    size_t n = std::min(chunk, req.body.size() - off);
-    body->set_body(req.body.data() + off, n);
-    body->set_end_of_stream(off + n == req.body.size());
+    auto* part = msg.mutable_request_body();
+    size_t n = std::min(chunk, body.size() - *sent);
+    part->set_body(body.data() + *sent, n);
+    *sent += n;
+    part->set_end_of_stream(end && *sent == body.size());
     AttachSubset(req, &msg);
     sink(std::move(msg));
   }

@@ -1,11 +1,14 @@
 // Turns a BridgeRequest into the ext_proc messages Envoy's filter would send
 // in FULL_DUPLEX_STREAMED mode: headers (with protocol_config on the first
 // message), then the body in chunks, end_of_stream on the last one. The
-// subset hint rides on every message as metadata_context.
+// subset hint rides on every message as metadata_context. A body that is
+// still arriving is cut into the same chunks as a whole one: Headers first,
+// then Body each time more of it is in, and once more with `end`.
 #pragma once
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 
 #include "common/bridge_request.h"
 #include "envoy/service/ext_proc/v3/external_processor.pb.h"
@@ -22,6 +25,14 @@ class MessageBuilder {
 
   // Emits every message of the request phase, in order.
   void Build(const BridgeRequest& request, const Sink& sink) const;
+  // The first message: protocol_config and the headers; end_of_stream when
+  // no body follows.
+  extproc::ProcessingRequest Headers(const BridgeRequest& request, bool end_of_stream) const;
+  // The chunks of `body` from `*sent` on: only whole chunks with more bytes
+  // behind them, unless `end`, when the rest goes too and the last chunk
+  // carries end_of_stream. Advances `*sent`.
+  void Body(const BridgeRequest& request, std::string_view body, size_t* sent, bool end,
+            const Sink& sink) const;
 
  private:
   size_t chunk_bytes_;

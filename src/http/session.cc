@@ -78,6 +78,9 @@ void Session::OnHeader(boost::beast::error_code ec) {
   }
   if (parser_->is_done()) return StartExchange();
   if (ExpectsContinue(req)) SendContinue();
+  // A body of known length goes to the EPP as it arrives, as Envoy streams
+  // it; a chunked one is read whole first (the EPP is given its length).
+  if (parser_->content_length() && !linger_) return StreamBody();
   ReadBody();
 }
 
@@ -118,7 +121,16 @@ void Session::OnBody(boost::beast::error_code ec) {
 }
 
 void Session::OnReadError(boost::beast::error_code ec) {
-  if (IsClosed(ec)) return Close();
+  if (IsClosed(ec)) {
+    if (exchange_ && ec != boost::beast::error::timeout) {  // gone in the middle of the body
+      LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
+      ctx_->metrics->CountCallerHangup();
+    }
+    return Close();
+  }
+  if (exchange_ && exchange_->Abort()) EndInflight();  // a streamed body broke off
+  exchange_.reset();
+  answer_.reset();
   start_ = std::chrono::steady_clock::now();
   request_id_.clear();
   epp_.clear();
@@ -137,44 +149,101 @@ void Session::OnReadError(boost::beast::error_code ec) {
 }
 
 void Session::StartExchange() {
+  BridgeAnswer refusal;
+  if (!Open(false, &refusal)) return Write(std::move(refusal), keep_alive_);
+  // Last: a refused start answers from inside Start.
+  state_ = State::kExchanging;
+  stream_.expires_never();
+  WatchForHangup();
+  auto exchange = exchange_;
+  exchange->Start();
+}
+
+void Session::StreamBody() {
+  state_ = State::kStreaming;
+  answer_.reset();
+  BridgeAnswer refusal;
+  if (!Open(true, &refusal)) {
+    answer_ = std::move(refusal);  // after the body, so that the connection stays usable
+  } else {
+    auto exchange = exchange_;
+    exchange->Start();  // a refused start answers from inside: OnAnswer keeps it in answer_
+  }
+  if (state_ != State::kStreaming) return;  // closed meanwhile
+  stream_.expires_after(ctx_->limits.read_timeout);
+  ReadBodyPiece();
+}
+
+void Session::ReadBodyPiece() {
+  http::async_read_some(stream_, buffer_, *parser_,
+                        [self = shared_from_this()](boost::beast::error_code ec, size_t) {
+                          self->Guard("session-read", [&] { self->OnBodyPiece(ec); });
+                        });
+}
+
+void Session::OnBodyPiece(boost::beast::error_code ec) {
+  if (state_ != State::kStreaming) return;
+  if (ec) return OnReadError(ec);
+  if (auto exchange = exchange_) exchange->BodyArrived(parser_->get().body());
+  if (state_ != State::kStreaming) return;
+  if (!parser_->is_done()) return ReadBodyPiece();
+  std::string body = std::move(parser_->get().body());
+  if (answer_ || !exchange_) {
+    BridgeAnswer answer =
+        answer_ ? std::move(*answer_)
+                : BridgeAnswer::Fail(Failure::kInternalError, "the request's exchange was lost");
+    answer_.reset();
+    return Write(std::move(answer), keep_alive_);
+  }
+  state_ = State::kExchanging;
+  stream_.expires_never();
+  WatchForHangup();
+  auto exchange = exchange_;
+  exchange->EndBody(std::move(body));  // may answer from inside
+}
+
+bool Session::Open(bool body_follows, BridgeAnswer* answer) {
   start_ = std::chrono::steady_clock::now();
   request_id_.clear();
   epp_.clear();
   trace_id_.clear();
-  auto req = parser_->release();
+  auto& req = parser_->get();
   keep_alive_ = req.keep_alive();
   want_body_ = WantsRewrittenBody(req);
+  // A body still to come stays with the parser, which appends to it (and
+  // has reserved its length); the translator would take it.
+  std::string pending;
+  if (body_follows) pending.swap(req.body());
   RequestTranslator translator(ctx_->limits);
   auto result = translator.Translate(req);
+  if (body_follows) req.body().swap(pending);
   if (auto* rejection = std::get_if<BridgeAnswer>(&result)) {
-    return Write(std::move(*rejection), keep_alive_);
+    *answer = std::move(*rejection);
+    return false;
   }
   auto& translated = std::get<BridgeRequest>(result);
+  translated.body_follows = body_follows;
   request_id_ = translated.request_id;
   epp_ = translated.target.Key();
   for (const auto& h : translated.headers) {
     if (h.key == "traceparent" && h.value.size() >= 35) trace_id_ = h.value.substr(3, 32);
   }
-  ctx_->metrics->ObserveBodyBytes(translated.body.size());
+  ctx_->metrics->ObserveBodyBytes(body_follows ? static_cast<size_t>(*parser_->content_length())
+                                               : translated.body.size());
   if (ctx_->inflight.fetch_add(1) >= ctx_->max_inflight) {
     ctx_->inflight.fetch_sub(1);
-    return Write(BridgeAnswer::Fail(Failure::kOverCapacity, "too many exchanges in flight"),
-                 keep_alive_);
+    *answer = BridgeAnswer::Fail(Failure::kOverCapacity, "too many exchanges in flight");
+    return false;
   }
   ctx_->metrics->inflight().Increment();
   auto request = std::make_shared<const BridgeRequest>(std::move(translated));
-  state_ = State::kExchanging;
-  stream_.expires_never();
   exchange_ = std::make_shared<Exchange>(
       stream_.get_executor(), ctx_->client, ctx_->exchange, *ctx_->metrics, std::move(request),
       [self = shared_from_this()](BridgeAnswer answer) {
         self->Guard("session-answer", [&] { self->OnAnswer(std::move(answer)); });
       },
       ctx_->holds);
-  WatchForHangup();
-  // Last: a refused start answers from inside Start.
-  auto exchange = exchange_;
-  exchange->Start();
+  return true;
 }
 
 void Session::WatchForHangup() {
@@ -204,10 +273,14 @@ void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
 }
 
 void Session::OnAnswer(BridgeAnswer answer) {
-  if (state_ != State::kExchanging) return;  // closed meanwhile (Abort was refused)
+  if (state_ != State::kExchanging && state_ != State::kStreaming) return;  // closed meanwhile
   exchange_.reset();
   EndInflight();
   KeepRewrittenBodyIfWanted(&answer, want_body_);
+  if (state_ == State::kStreaming) {
+    answer_ = std::move(answer);  // the rest of the body is read first
+    return;
+  }
   Write(std::move(answer), keep_alive_);
 }
 
@@ -220,7 +293,12 @@ void Session::HandleInternalError() {
   if (state_ == State::kClosed) return;
   if (exchange_ && exchange_->Abort()) EndInflight();
   exchange_.reset();
-  if (state_ == State::kWriting || state_ == State::kLingering) return Close();
+  answer_.reset();
+  // Writing or lingering: too late for an answer. Streaming: a body read
+  // may be pending, and an answer would need another read to linger.
+  if (state_ == State::kWriting || state_ == State::kLingering || state_ == State::kStreaming) {
+    return Close();
+  }
   linger_ = true;
   Guarded(
       "session-internal-error",

@@ -33,6 +33,8 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   enum class State {
     kReading,     // waiting for (the rest of) a request; idle between requests
+    kStreaming,   // body arriving (Content-Length): the EPP has the headers and gets the
+                  // body as it comes; an answer that comes first waits in `answer_`
     kExchanging,  // exchange in flight; socket watched for hang-up
     kWriting,     // answer being written
     kLingering,   // answered early (413, 431, 400): draining the unread request, then close
@@ -51,7 +53,17 @@ class Session : public std::enable_shared_from_this<Session> {
   // 413/431/400 (then a lingering close).
   void OnReadError(boost::beast::error_code ec);
   void SendContinue();
+  // The request, whole: translated, then its exchange.
   void StartExchange();
+  // The header is in and a body of known length follows: the exchange
+  // starts now, and the body goes to the EPP as it arrives.
+  void StreamBody();
+  void ReadBodyPiece();
+  void OnBodyPiece(boost::beast::error_code ec);
+  // Translates the request and starts its exchange (its body, if
+  // `body_follows`, still to come). False with the answer in `*answer` when
+  // the request is refused before any exchange.
+  bool Open(bool body_follows, BridgeAnswer* answer);
   void WatchForHangup();
   void OnWatch(boost::system::error_code ec, uint64_t gen);
   // The exchange's answer (from Exchange's `done`, on the strand).
@@ -98,7 +110,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 16384> discard_;
   uint64_t generation_ = 0;  // bumps per request and per answer; stale watches are ignored
   State state_ = State::kReading;
-  std::shared_ptr<Exchange> exchange_;  // while kExchanging
+  std::shared_ptr<Exchange> exchange_;  // while kStreaming (until answered) and kExchanging
+  // kStreaming: the answer, once known, written when the body has all arrived.
+  std::optional<BridgeAnswer> answer_;
 };
 
 }  // namespace eppb

@@ -105,6 +105,7 @@ bool Configure(const ServeOptions& o, ServerContext* ctx, std::string* error) {
   ctx->limits.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
   ctx->exchange.deadline = std::chrono::milliseconds(o.deadline_ms);
   ctx->exchange.linger = std::chrono::milliseconds(o.linger_ms);
+  ctx->exchange.upload = ctx->limits.read_timeout;
   ctx->exchange.chunk_bytes = o.chunk_bytes;
   ctx->exchange.max_body_bytes = o.max_body_bytes;
   ctx->max_inflight = o.max_inflight;

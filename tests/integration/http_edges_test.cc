@@ -1,96 +1,22 @@
 // The HTTP side against requests NGINX or a hostile local client may send:
 // field sizes Beast cannot store, pipelining, HEAD, 100 Continue and
 // Transfer-Encoding framings RFC 9112 says to refuse.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <boost/asio/buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "stack.h"
+#include "support/raw_client.h"
 
 namespace eppb::testing {
 namespace {
 
 namespace http = boost::beast::http;
-using Response = http::response<http::string_body>;
+using Response = testing_support::RawClient::Response;
 
-// A raw client socket: the test writes exact bytes and reads answers with a
-// timeout, so a stall shows up as a failure instead of a hang.
-class Raw {
+// Exact bytes, answers read with a timeout.
+class Raw : public testing_support::RawClient {
  public:
-  explicit Raw(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  }
-  ~Raw() { ::close(fd_); }
-  void Write(std::string_view s) {
-    while (!s.empty()) {
-      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
-      ASSERT_GT(n, 0);
-      s.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  // True when bytes (or EOF) arrive within `ms`.
-  bool Readable(int ms) {
-    if (!in_.empty()) return true;
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, ms) == 1;
-  }
-  // Up to `n` raw bytes, waiting at most `ms` for each read.
-  std::string ReadRaw(size_t n, int ms) {
-    while (in_.size() < n && Readable(ms) && Fill()) {
-    }
-    std::string out = in_.substr(0, n);
-    in_.erase(0, out.size());
-    return out;
-  }
-  // One answer; `head` for the answer to a HEAD. False on a timeout, EOF or
-  // bytes that do not parse.
-  bool Read(Response* out, bool head = false, int ms = 3000) {
-    http::response_parser<http::string_body> p;
-    p.skip(head);
-    p.body_limit(64 << 20);
-    while (true) {
-      if (!in_.empty()) {
-        boost::beast::error_code ec;
-        size_t used = p.put(boost::asio::buffer(in_), ec);
-        in_.erase(0, used);
-        if (p.is_done()) {
-          *out = p.release();
-          return true;
-        }
-        if (ec && ec != http::error::need_more) return false;
-        if (used > 0) continue;
-      }
-      if (!Readable(ms) || !Fill()) return false;
-    }
-  }
-  // True when the bridge closed the connection and sent nothing more.
-  bool ClosedByPeer(int ms = 3000) {
-    if (!in_.empty() || !Readable(ms)) return false;
-    char b;
-    ssize_t n = ::recv(fd_, &b, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
- private:
-  bool Fill() {
-    char buf[65536];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    in_.append(buf, static_cast<size_t>(n));
-    return true;
-  }
-  int fd_;
-  std::string in_;
+  explicit Raw(int port) : RawClient(port) { EXPECT_TRUE(connected()); }
+  void Write(std::string_view s) { ASSERT_TRUE(RawClient::Write(s)); }
 };
 
 std::string Request(int epp_port, const std::string& body, const std::string& extra = "",

@@ -68,5 +68,27 @@ TEST(MessageBuilder, SubsetHintRidesOnEveryMessage) {
   }
 }
 
+TEST(MessageBuilder, ABodyThatArrivesInPiecesIsCutAsAWholeOne) {
+  auto r = Sample(std::string(10, 'y'));
+  r.subset = {"10.0.0.1"};
+  for (size_t n : {1u, 3u, 4u, 5u, 8u, 9u}) {  // bytes per arrival
+    std::vector<extproc::ProcessingRequest> got;
+    auto sink = [&](auto&& m) { got.push_back(std::move(m)); };
+    MessageBuilder b(4);
+    got.push_back(b.Headers(r, false));
+    size_t sent = 0;
+    for (size_t in = n; in < r.body.size(); in += n) {
+      b.Body(r, std::string_view(r.body).substr(0, in), &sent, false, sink);
+      EXPECT_LT(sent, in) << "a byte stays back for the last chunk";
+    }
+    b.Body(r, r.body, &sent, true, sink);
+    auto whole = BuildAll(r, 4);
+    ASSERT_EQ(got.size(), whole.size()) << n << " bytes per arrival";
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].SerializeAsString(), whole[i].SerializeAsString()) << "message " << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace eppb
