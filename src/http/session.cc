@@ -77,6 +77,14 @@ void Session::OnHeader(boost::beast::error_code ec) {
     return Write(std::move(*refusal), false);
   }
   if (parser_->is_done()) return StartExchange();
+  // A body that came in with the header (a small request) is parsed now,
+  // without another read.
+  if (auto length = parser_->content_length(); length && buffer_.size() >= *length) {
+    boost::beast::error_code pec;
+    buffer_.consume(parser_->put(buffer_.data(), pec));
+    if (pec && pec != http::error::need_more) return OnReadError(pec);
+    if (parser_->is_done()) return StartExchange();
+  }
   if (ExpectsContinue(req)) SendContinue();
   // A body of known length goes to the EPP as it arrives, as Envoy streams
   // it; a chunked one is read whole first (the EPP is given its length).
