@@ -174,8 +174,8 @@ void Exchange::OnStreamDone(const grpc::Status& status) {
   Post("exchange-stream-done", [this, status] { HandleStreamDone(status); });
 }
 
-void Exchange::OnReplyInPlace(extproc::ProcessingResponse reply) {
-  if (!RunInPlace("exchange-reply", [&] { HandleReply(reply); })) OnReply(std::move(reply));
+void Exchange::OnReplyInPlace(const extproc::ProcessingResponse& reply) {
+  if (!RunInPlace("exchange-reply", [&] { HandleReply(reply); })) OnReply(reply);  // a copy
 }
 
 void Exchange::OnStreamDoneInPlace(const grpc::Status& status) {

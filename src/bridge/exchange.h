@@ -72,7 +72,7 @@ class Exchange final : public ExtProcStreamCallbacks,
   void OnStreamDone(const grpc::Status& status) override;
   // At once when called on the loop that runs this exchange and not from
   // inside one of its own handlers; else as OnReply/OnStreamDone.
-  void OnReplyInPlace(extproc::ProcessingResponse reply) override;
+  void OnReplyInPlace(const extproc::ProcessingResponse& reply) override;
   void OnStreamDoneInPlace(const grpc::Status& status) override;
 
   // HeldStream (the table's strand, or any thread): one post each.

@@ -28,8 +28,9 @@ class ExtProcStreamCallbacks {
   virtual void OnStreamDone(const grpc::Status& status) = 0;
   // The same, from a transport that calls them outside its own framing code,
   // on a worker's loop (the HTTP/2 transport, after a read): an exchange on
-  // that loop may handle them at once instead of posting.
-  virtual void OnReplyInPlace(extproc::ProcessingResponse reply) { OnReply(std::move(reply)); }
+  // that loop may handle them at once instead of posting. The reply is the
+  // transport's, valid for the call only (a callee that keeps it copies it).
+  virtual void OnReplyInPlace(const extproc::ProcessingResponse& reply) { OnReply(reply); }
   virtual void OnStreamDoneInPlace(const grpc::Status& status) { OnStreamDone(status); }
 };
 

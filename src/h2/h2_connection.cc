@@ -26,6 +26,14 @@ constexpr size_t kMaxWriteBytes = 64 << 10;     // gathered into one socket writ
 constexpr int32_t kStreamWindow = 1 << 20;      // per stream, for the EPP's replies
 constexpr int32_t kConnectionWindow = 4 << 20;  // the whole connection
 constexpr uint32_t kAssumedMaxStreams = 100;    // until the EPP's SETTINGS say otherwise
+constexpr size_t kArenaBlockBytes = 16 << 10;   // a read's decisions fit; more grows, then goes
+
+google::protobuf::ArenaOptions ArenaOn(char* block) {
+  google::protobuf::ArenaOptions o;
+  o.initial_block = block;
+  o.initial_block_size = kArenaBlockBytes;
+  return o;
+}
 
 // The host as an IP address; nullopt for a name.
 std::optional<asio::ip::address> AsAddress(const std::string& host) {
@@ -55,7 +63,9 @@ H2Connection::H2Connection(H2Executor loop, EppTarget target,
       resolver_(loop),
       socket_(loop),
       connect_timer_(loop),
-      keepalive_timer_(loop) {}
+      keepalive_timer_(loop),
+      arena_block_(new char[kArenaBlockBytes]),
+      reply_arena_(ArenaOn(arena_block_.get())) {}
 
 H2Connection::~H2Connection() {
   if (session_) nghttp2_session_del(session_);
@@ -343,6 +353,7 @@ void H2Connection::DeliverReady() {
   auto streams = std::move(to_deliver_);
   to_deliver_.clear();
   for (auto& stream : streams) stream->Deliver();
+  if (!streams.empty()) reply_arena_.Reset();  // every reply of the read is handed over
 }
 
 void H2Connection::ArmKeepalive(std::chrono::milliseconds after) {

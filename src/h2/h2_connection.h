@@ -12,6 +12,7 @@
 // fails; the nghttp2 session goes with the object.
 #pragma once
 
+#include <google/protobuf/arena.h>
 #include <nghttp2/nghttp2.h>
 
 #include <array>
@@ -70,6 +71,9 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   // A stream has replies (or its end) from the read in progress: it gets
   // them once nghttp2 has returned (DeliverReady), outside its callbacks.
   void DeliverLater(std::shared_ptr<H2Stream> stream) { to_deliver_.push_back(std::move(stream)); }
+  // Where a read's replies are parsed: they live until DeliverReady has
+  // handed them over, then it is reset.
+  google::protobuf::Arena* reply_arena() { return &reply_arena_; }
   // Flushes once the handlers already queued on the loop have run, so what
   // several exchanges submit in one turn of the loop leaves in one write.
   void FlushSoon();
@@ -135,9 +139,14 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   bool writing_ = false;
   bool flush_posted_ = false;                          // a FlushSoon is queued
   std::vector<std::shared_ptr<H2Stream>> to_deliver_;  // filled inside Receive only
-  bool in_session_ = false;                            // inside nghttp2 (a callback may not write)
-  bool ready_ = false;     // the EPP's SETTINGS arrived (bounded by the connect timeout)
-  bool draining_ = false;  // GOAWAY received
+  // The replies of one read. Its first block is this connection's own, kept
+  // across resets, so a read of small replies allocates nothing; a larger
+  // one's extra blocks go at the reset.
+  std::unique_ptr<char[]> arena_block_;
+  google::protobuf::Arena reply_arena_;
+  bool in_session_ = false;  // inside nghttp2 (a callback may not write)
+  bool ready_ = false;       // the EPP's SETTINGS arrived (bounded by the connect timeout)
+  bool draining_ = false;    // GOAWAY received
   bool closed_ = false;
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point last_ping_ack_;

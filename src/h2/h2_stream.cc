@@ -165,19 +165,26 @@ bool H2Stream::OnData(std::string_view data) {
       parsed = raw_reply_(bytes);
       return;
     }
-    extproc::ProcessingResponse reply;
-    if (!reply.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      parsed = false;
-      return;
-    }
-    // Handed over once nghttp2 has returned (Deliver), never from inside it.
     // Without a connection to deliver it (DATA always comes through one),
     // the reply is posted as the gRPC transport posts it.
     if (connection_ == nullptr) {
+      extproc::ProcessingResponse reply;
+      if (!reply.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        parsed = false;
+        return;
+      }
       Guarded("h2-reply", [&] { callbacks_->OnReply(std::move(reply)); });
       return;
     }
-    pending_replies_.push_back(std::move(reply));
+    // Handed over once nghttp2 has returned (Deliver), never from inside it;
+    // parsed into the connection's arena, which that read's end resets.
+    auto* reply = google::protobuf::Arena::CreateMessage<extproc::ProcessingResponse>(
+        connection_->reply_arena());
+    if (!reply->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      parsed = false;
+      return;
+    }
+    pending_replies_.push_back(reply);
   });
   if (!pending_replies_.empty() && !delivery_queued_ && connection_) {
     delivery_queued_ = true;
@@ -262,10 +269,10 @@ void H2Stream::Deliver() {
   delivery_queued_ = false;
   auto replies = std::move(pending_replies_);
   pending_replies_.clear();
-  for (auto& reply : replies) {
+  for (const auto* reply : replies) {
     if (!callbacks_) break;
     auto callbacks = callbacks_;  // the exchange may end the stream meanwhile
-    Guarded("h2-reply", [&] { callbacks->OnReplyInPlace(std::move(reply)); });
+    Guarded("h2-reply", [&] { callbacks->OnReplyInPlace(*reply); });
   }
   if (pending_end_) {
     grpc::Status status = std::move(*pending_end_);

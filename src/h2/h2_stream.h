@@ -117,9 +117,10 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   bool armed_ = false;
   bool eof_sent_ = false;  // nghttp2 took our END_STREAM
   bool done_ = false;      // Finish ran
-  // Replies of the read in progress, and an end that came with them: the
+  // Replies of the read in progress (in the connection's arena, which lives
+  // until they are delivered), and an end that came with them: the
   // callbacks get them in Deliver, once nghttp2 has returned.
-  std::vector<extproc::ProcessingResponse> pending_replies_;
+  std::vector<const extproc::ProcessingResponse*> pending_replies_;
   std::optional<grpc::Status> pending_end_;
   bool delivery_queued_ = false;
   GrpcFrameDecoder decoder_;
