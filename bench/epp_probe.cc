@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     std::vector<extproc::ProcessingRequest> msgs;
     auto r = req;
     r.headers.push_back({"x-request-id", "epp-probe-" + std::to_string(i + 1)});
-    builder.Build(r, [&](extproc::ProcessingRequest&& m) { msgs.push_back(std::move(m)); });
+    builder.Build(r, [&](const extproc::ProcessingRequest& m) { msgs.push_back(m); });
 
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

@@ -400,7 +400,7 @@ int main(int argc, char** argv) {
   req.headers.push_back({"content-length", std::to_string(body.size())});
   req.body = body;
   std::vector<extproc::ProcessingRequest> msgs;
-  eppb::MessageBuilder(kChunkBytes).Build(req, [&](auto&& m) { msgs.push_back(std::move(m)); });
+  eppb::MessageBuilder(kChunkBytes).Build(req, [&](const auto& m) { msgs.push_back(m); });
 
   asio::io_context io(1);
   if (msgs.size() != 2) return 2;  // headers, then the whole body in one message

@@ -58,7 +58,7 @@ void BM_BuildMessages_Chat(benchmark::State& state) {
   MessageBuilder builder(64 * 1024);
   size_t n = 0;
   for (auto _ : state) {
-    builder.Build(req, [&](extproc::ProcessingRequest&& m) {
+    builder.Build(req, [&](const extproc::ProcessingRequest& m) {
       benchmark::DoNotOptimize(m);
       ++n;
     });
@@ -72,7 +72,7 @@ void BM_BuildMessages_4MiB(benchmark::State& state) {
   BridgeRequest req = MakeRequest(4u << 20, false);
   MessageBuilder builder(static_cast<size_t>(state.range(0)));
   for (auto _ : state) {
-    builder.Build(req, [&](extproc::ProcessingRequest&& m) { benchmark::DoNotOptimize(m); });
+    builder.Build(req, [&](const extproc::ProcessingRequest& m) { benchmark::DoNotOptimize(m); });
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * req.body.size());
   state.SetLabel("chunk " + std::to_string(state.range(0) / 1024) + " KiB");
@@ -88,7 +88,7 @@ BENCHMARK(BM_BuildMessages_4MiB)
 void BM_SerializeMessages_Chat(benchmark::State& state) {
   BridgeRequest req = MakeRequest(0, true);
   std::vector<extproc::ProcessingRequest> msgs;
-  MessageBuilder(64 * 1024).Build(req, [&](auto&& m) { msgs.push_back(std::move(m)); });
+  MessageBuilder(64 * 1024).Build(req, [&](const auto& m) { msgs.push_back(m); });
   std::string out;
   for (auto _ : state) {
     for (const auto& m : msgs) {
@@ -233,7 +233,7 @@ void BM_HotPath_Chat(benchmark::State& state) {
   MessageBuilder builder(64 * 1024);
   std::string out;
   for (auto _ : state) {
-    builder.Build(*req, [&](extproc::ProcessingRequest&& m) {
+    builder.Build(*req, [&](const extproc::ProcessingRequest& m) {
       out.clear();
       m.SerializeToString(&out);
       benchmark::DoNotOptimize(out);

@@ -113,16 +113,16 @@ void Exchange::Start() {
   // A stream that fails at once reports it with a post: it is handled after
   // this returns, and the messages below are dropped by the ended stream.
   MessageBuilder builder(config_.chunk_bytes);
-  if (streamed) return stream_->Send(builder.Headers(*request_, false));
-  builder.Build(*request_, [this](auto&& msg) { stream_->Send(std::move(msg)); });
+  auto send = [this](const extproc::ProcessingRequest& msg) { stream_->Send(msg); };
+  if (streamed) return builder.Headers(*request_, false, send);
+  builder.Build(*request_, send);
 }
 
 void Exchange::BodyArrived(std::string_view body) {
   if (state_ != State::kWaiting || interpreter_ || ended_) return;  // answered, not streamed, over
   RunFromOwner("exchange-body", [&] {
     MessageBuilder(config_.chunk_bytes)
-        .Body(*request_, body, &body_sent_, false,
-              [this](auto&& msg) { stream_->Send(std::move(msg)); });
+        .Body(*request_, body, &body_sent_, false, [this](const auto& msg) { stream_->Send(msg); });
   });
 }
 
@@ -139,7 +139,7 @@ void Exchange::EndBody(std::string body) {
     } else {
       MessageBuilder(config_.chunk_bytes)
           .Body(*request_, request_->body, &body_sent_, true,
-                [this](auto&& msg) { stream_->Send(std::move(msg)); });
+                [this](const auto& msg) { stream_->Send(msg); });
     }
     ArmTimer(config_.deadline);
     auto early = std::move(early_);
@@ -271,7 +271,7 @@ void Exchange::CloseHeld(const char* held_reason, extproc::ProcessingRequest* la
   state_ = State::kClosing;
   ArmTimer(config_.linger);  // replaces the hold TTL
   if (last) {
-    stream_->SendLast(std::move(*last));  // the half-close rides on it
+    stream_->SendLast(*last);  // the half-close rides on it
   } else {
     stream_->Close();
   }

@@ -41,12 +41,14 @@ class ExtProcStreamCallbacks {
 class ExtProcStream {
  public:
   virtual ~ExtProcStream() = default;
-  // Queues a message; messages are written in order, one at a time.
-  virtual void Send(extproc::ProcessingRequest message) = 0;
+  // Queues a message; messages are written in order, one at a time. The
+  // message is the caller's: a transport that keeps it copies it (the
+  // HTTP/2 one serialises it at once, on its loop).
+  virtual void Send(const extproc::ProcessingRequest& message) = 0;
   // Half-closes after the queued messages are written; the EPP ends the stream.
   virtual void Close() = 0;
   // Send, then Close: the message carries the half-close (one write, not two).
-  virtual void SendLast(extproc::ProcessingRequest message) = 0;
+  virtual void SendLast(const extproc::ProcessingRequest& message) = 0;
   // Ends the stream at once (RST_STREAM); queued messages are dropped. Works
   // after Close() too, until the stream has ended.
   virtual void Cancel() = 0;

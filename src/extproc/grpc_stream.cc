@@ -26,11 +26,11 @@ std::shared_ptr<GrpcStream> GrpcStream::Start(extproc::ExternalProcessor::Stub* 
   return s;
 }
 
-void GrpcStream::Send(extproc::ProcessingRequest message) {
+void GrpcStream::Send(const extproc::ProcessingRequest& message) {
   HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (hold_released_ || close_wanted_) return;
-  queue_.push_back(std::move(message));
+  queue_.push_back(message);  // gRPC writes it later: a copy
   if (!writing_) StartNextLocked();
 }
 
@@ -43,11 +43,11 @@ void GrpcStream::Close() {
   ReleaseHoldLocked();
 }
 
-void GrpcStream::SendLast(extproc::ProcessingRequest message) {
+void GrpcStream::SendLast(const extproc::ProcessingRequest& message) {
   HappensBefore(this);  // what the caller did, before the reactions it starts
   std::lock_guard lock(mu_);
   if (hold_released_ || close_wanted_) return;
-  queue_.push_back(std::move(message));
+  queue_.push_back(message);
   close_wanted_ = true;
   if (!writing_) StartNextLocked();
   ReleaseHoldLocked();

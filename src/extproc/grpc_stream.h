@@ -36,9 +36,9 @@ class GrpcStream final
                                            std::shared_ptr<ExtProcStreamCallbacks> callbacks,
                                            std::chrono::milliseconds max_lifetime, OnEnd on_end);
 
-  void Send(extproc::ProcessingRequest message) override;
+  void Send(const extproc::ProcessingRequest& message) override;
   void Close() override;
-  void SendLast(extproc::ProcessingRequest message) override;
+  void SendLast(const extproc::ProcessingRequest& message) override;
   void Cancel() override;
 
   void OnWriteDone(bool ok) override;

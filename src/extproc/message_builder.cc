@@ -1,6 +1,9 @@
 #include "extproc/message_builder.h"
 
+#include <google/protobuf/arena.h>
+
 #include <algorithm>
+#include <cstddef>
 
 #include "extproc/metadata_keys.h"
 
@@ -19,14 +22,19 @@ void AttachSubset(const BridgeRequest& req, extproc::ProcessingRequest* msg) {
 }  // namespace
 
 void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
-  sink(Headers(req, req.body.empty()));
+  Headers(req, req.body.empty(), sink);
   size_t sent = 0;
   Body(req, req.body, &sent, true, sink);
 }
 
-extproc::ProcessingRequest MessageBuilder::Headers(const BridgeRequest& req,
-                                                   bool end_of_stream) const {
-  extproc::ProcessingRequest first;
+void MessageBuilder::Headers(const BridgeRequest& req, bool end_of_stream, const Sink& sink) const {
+  // A dozen headers fit the first block: no allocation for the message.
+  alignas(std::max_align_t) char block[kHeadersArenaBytes];
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = sizeof block;
+  google::protobuf::Arena arena(options);
+  auto& first = *google::protobuf::Arena::CreateMessage<extproc::ProcessingRequest>(&arena);
   auto* cfg = first.mutable_protocol_config();
   cfg->set_request_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
   cfg->set_response_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
@@ -38,7 +46,7 @@ extproc::ProcessingRequest MessageBuilder::Headers(const BridgeRequest& req,
   }
   hdrs->set_end_of_stream(end_of_stream);
   AttachSubset(req, &first);
-  return first;
+  sink(first);
 }
 
 void MessageBuilder::Body(const BridgeRequest& req, std::string_view body, size_t* sent, bool end,
@@ -52,7 +60,7 @@ void MessageBuilder::Body(const BridgeRequest& req, std::string_view body, size_
     *sent += n;
     part->set_end_of_stream(end && *sent == body.size());
     AttachSubset(req, &msg);
-    sink(std::move(msg));
+    sink(msg);
   }
 }
 

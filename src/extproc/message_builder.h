@@ -19,7 +19,9 @@ namespace extproc = envoy::service::ext_proc::v3;
 
 class MessageBuilder {
  public:
-  using Sink = std::function<void(extproc::ProcessingRequest&&)>;
+  // Gets each message in turn; it is valid for the call only (the headers
+  // message lives in an arena of the builder's call).
+  using Sink = std::function<void(const extproc::ProcessingRequest&)>;
 
   explicit MessageBuilder(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
 
@@ -27,7 +29,7 @@ class MessageBuilder {
   void Build(const BridgeRequest& request, const Sink& sink) const;
   // The first message: protocol_config and the headers; end_of_stream when
   // no body follows.
-  extproc::ProcessingRequest Headers(const BridgeRequest& request, bool end_of_stream) const;
+  void Headers(const BridgeRequest& request, bool end_of_stream, const Sink& sink) const;
   // The chunks of `body` from `*sent` on: only whole chunks with more bytes
   // behind them, unless `end`, when the rest goes too and the last chunk
   // carries end_of_stream. Advances `*sent`.
@@ -35,6 +37,7 @@ class MessageBuilder {
             const Sink& sink) const;
 
  private:
+  static constexpr size_t kHeadersArenaBytes = 4096;
   size_t chunk_bytes_;
 };
 

@@ -25,15 +25,17 @@ H2Stream::H2Stream(H2Executor loop, std::shared_ptr<ExtProcStreamCallbacks> call
       decoder_(options.max_receive_bytes),
       call_(options.max_header_bytes) {}
 
-void H2Stream::Send(extproc::ProcessingRequest message) {
-  asio::dispatch(loop_, [self = shared_from_this(), m = std::move(message)]() mutable {
-    Guarded("h2-send", [&] { self->DoSend(std::move(m), false); });
-  });
-}
+void H2Stream::Send(const extproc::ProcessingRequest& message) { SendOnLoop(message, false); }
 
-void H2Stream::SendLast(extproc::ProcessingRequest message) {
-  asio::dispatch(loop_, [self = shared_from_this(), m = std::move(message)]() mutable {
-    Guarded("h2-send", [&] { self->DoSend(std::move(m), true); });
+void H2Stream::SendLast(const extproc::ProcessingRequest& message) { SendOnLoop(message, true); }
+
+void H2Stream::SendOnLoop(const extproc::ProcessingRequest& message, bool last) {
+  if (loop_.running_in_this_thread()) {
+    Guarded("h2-send", [&] { DoSend(message, last); });
+    return;
+  }
+  asio::post(loop_, [self = shared_from_this(), m = extproc::ProcessingRequest(message), last] {
+    Guarded("h2-send", [&] { self->DoSend(m, last); });
   });
 }
 
@@ -71,7 +73,7 @@ void H2Stream::Attach(H2Connection* connection, int32_t id) {
   id_ = id;
 }
 
-void H2Stream::DoSend(extproc::ProcessingRequest message, bool last) {
+void H2Stream::DoSend(const extproc::ProcessingRequest& message, bool last) {
   if (done_ || close_wanted_) return;
   if (!AppendGrpcFrame(message, &out_)) {
     return EndLocally(grpc::Status(grpc::StatusCode::INTERNAL, "could not serialize a message"));

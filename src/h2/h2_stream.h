@@ -42,9 +42,9 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
 
   // ExtProcStream (the owner's executor): at once on the stream's loop, else
   // one post each.
-  void Send(extproc::ProcessingRequest message) override;
+  void Send(const extproc::ProcessingRequest& message) override;
   void Close() override;
-  void SendLast(extproc::ProcessingRequest message) override;
+  void SendLast(const extproc::ProcessingRequest& message) override;
   void Cancel() override;
 
   // --- the stream's loop only ---
@@ -86,7 +86,9 @@ class H2Stream final : public ExtProcStream, public std::enable_shared_from_this
   bool Rewind();
 
  private:
-  void DoSend(extproc::ProcessingRequest message, bool last);
+  void DoSend(const extproc::ProcessingRequest& message, bool last);
+  // Send and SendLast: at once on the loop, else a copy posted to it.
+  void SendOnLoop(const extproc::ProcessingRequest& message, bool last);
   void DoClose();
   void DoCancel();
   // Ends locally: the status is ours, and the peer gets RST_STREAM CANCEL.

@@ -17,14 +17,14 @@ namespace eppb::testing {
 class ScriptedStream final : public ExtProcStream {
  public:
   // The exchange's side.
-  void Send(extproc::ProcessingRequest message) override {
-    if (!ended && !half_closed && !cancelled) sent.push_back(std::move(message));
+  void Send(const extproc::ProcessingRequest& message) override {
+    if (!ended && !half_closed && !cancelled) sent.push_back(message);
   }
   void Close() override {
     if (!ended && !cancelled) half_closed = true;
   }
-  void SendLast(extproc::ProcessingRequest message) override {
-    Send(std::move(message));
+  void SendLast(const extproc::ProcessingRequest& message) override {
+    Send(message);
     Close();
   }
   void Cancel() override {
