@@ -44,7 +44,7 @@ void CheckMessages(const BridgeRequest& req, size_t chunk) {
   MessageBuilder builder(chunk);
   size_t count = 0, body_bytes = 0;
   bool saw_end = false;
-  builder.Build(req, [&](extproc::ProcessingRequest&& msg) {
+  builder.Build(req, [&](const extproc::ProcessingRequest& msg) {
     Require(!saw_end, "message after end_of_stream");
     if (count == 0) {
       Require(msg.has_request_headers() && msg.has_protocol_config(),
