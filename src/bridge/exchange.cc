@@ -61,6 +61,15 @@ void Exchange::Post(const char* where, Handler&& handler) {
   });
 }
 
+template <class Body>
+void Exchange::RunFromOwner(const char* where, Body&& body) {
+  auto self = shared_from_this();  // the handler may let go of the last other owner
+  bool nested = in_place_;
+  in_place_ = true;
+  Guarded(where, body, [&] { HandleInternalError(); });
+  in_place_ = nested;
+}
+
 template <class Handler>
 bool Exchange::RunInPlace(const char* where, Handler&& handler) {
   auto* loop = WorkerLoops::CurrentLoop();
@@ -69,20 +78,8 @@ bool Exchange::RunInPlace(const char* where, Handler&& handler) {
           static_cast<boost::asio::execution_context*>(loop)) {
     return false;
   }
-  auto self = shared_from_this();  // the handler may let go of the last other owner
-  in_place_ = true;
-  Guarded(where, handler, [&] { HandleInternalError(); });
-  in_place_ = false;
+  RunFromOwner(where, std::forward<Handler>(handler));
   return true;
-}
-
-template <class Body>
-void Exchange::RunFromOwner(const char* where, Body&& body) {
-  auto self = shared_from_this();  // `done` may let go of the last other owner
-  bool nested = in_place_;
-  in_place_ = true;
-  Guarded(where, body, [&] { HandleInternalError(); });
-  in_place_ = nested;
 }
 
 void Exchange::ArmTimer(std::chrono::milliseconds after) {
@@ -118,12 +115,14 @@ void Exchange::Start() {
   builder.Build(*request_, send);
 }
 
+void Exchange::SendBody(std::string_view body, bool end) {
+  MessageBuilder(config_.chunk_bytes)
+      .Body(*request_, body, &body_sent_, end, [this](const auto& msg) { stream_->Send(msg); });
+}
+
 void Exchange::BodyArrived(std::string_view body) {
   if (state_ != State::kWaiting || interpreter_ || ended_) return;  // answered, not streamed, over
-  RunFromOwner("exchange-body", [&] {
-    MessageBuilder(config_.chunk_bytes)
-        .Body(*request_, body, &body_sent_, false, [this](const auto& msg) { stream_->Send(msg); });
-  });
+  RunFromOwner("exchange-body", [&] { SendBody(body, false); });
 }
 
 void Exchange::EndBody(std::string body) {
@@ -137,9 +136,7 @@ void Exchange::EndBody(std::string body) {
     if (ended_) {
       stream_.reset();  // over already: a decision neither holds nor closes it
     } else {
-      MessageBuilder(config_.chunk_bytes)
-          .Body(*request_, request_->body, &body_sent_, true,
-                [this](const auto& msg) { stream_->Send(msg); });
+      SendBody(request_->body, true);
     }
     ArmTimer(config_.deadline);
     auto early = std::move(early_);

@@ -112,16 +112,19 @@ class Exchange final : public ExtProcStreamCallbacks,
   // A handler threw (a defect): answer 502 if no answer went out yet, and
   // end the stream.
   void HandleInternalError();
-  // Runs `body` for a caller on the strand (BodyArrived, EndBody) behind the
-  // entry-point guard, with events that arrive meanwhile posted.
+  // Runs `body` now, on the strand, behind the entry-point guard, with the
+  // transport's events that arrive meanwhile posted (BodyArrived, EndBody,
+  // RunInPlace).
   template <class Body>
   void RunFromOwner(const char* where, Body&& body);
+  // Streamed body: the chunks of `body` not sent yet (all of them, with
+  // end_of_stream, when `end`).
+  void SendBody(std::string_view body, bool end);
   // Posts `handler` to the strand behind the entry-point guard.
   template <class Handler>
   void Post(const char* where, Handler&& handler);
-  // Runs `handler` now, behind the same guard, when the caller is on the
-  // loop that runs this exchange and not inside one of its handlers; false
-  // when it must be posted instead.
+  // RunFromOwner when the caller is on the loop that runs this exchange and
+  // not inside one of its handlers; false when it must be posted instead.
   template <class Handler>
   bool RunInPlace(const char* where, Handler&& handler);
 

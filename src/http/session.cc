@@ -159,12 +159,9 @@ void Session::OnReadError(boost::beast::error_code ec) {
 void Session::StartExchange() {
   BridgeAnswer refusal;
   if (!Open(false, &refusal)) return Write(std::move(refusal), keep_alive_);
-  // Last: a refused start answers from inside Start.
-  state_ = State::kExchanging;
-  stream_.expires_never();
-  WatchForHangup();
+  AwaitAnswer();
   auto exchange = exchange_;
-  exchange->Start();
+  exchange->Start();  // last: a refused start answers from inside
 }
 
 void Session::StreamBody() {
@@ -203,9 +200,7 @@ void Session::OnBodyPiece(boost::beast::error_code ec) {
     answer_.reset();
     return Write(std::move(answer), keep_alive_);
   }
-  state_ = State::kExchanging;
-  stream_.expires_never();
-  WatchForHangup();
+  AwaitAnswer();
   auto exchange = exchange_;
   exchange->EndBody(std::move(body));  // may answer from inside
 }
@@ -252,6 +247,12 @@ bool Session::Open(bool body_follows, BridgeAnswer* answer) {
       },
       ctx_->holds);
   return true;
+}
+
+void Session::AwaitAnswer() {
+  state_ = State::kExchanging;
+  stream_.expires_never();
+  WatchForHangup();
 }
 
 void Session::WatchForHangup() {

@@ -64,6 +64,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // `body_follows`, still to come). False with the answer in `*answer` when
   // the request is refused before any exchange.
   bool Open(bool body_follows, BridgeAnswer* answer);
+  // The request is all read and its exchange runs: no read timeout, the
+  // socket watched for a hang-up (kExchanging).
+  void AwaitAnswer();
   void WatchForHangup();
   void OnWatch(boost::system::error_code ec, uint64_t gen);
   // The exchange's answer (from Exchange's `done`, on the strand).
