@@ -63,13 +63,6 @@ class ResponsePhase : public ::testing::Test {
         static_cast<ssize_t>(msg.size()));
     close(fd);
   }
-  bool WaitFor(const std::function<bool()>& cond) {
-    for (int i = 0; i < 300; ++i) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return cond();
-  }
   int Open() { return epp_->service().open_streams().load(); }
 
   testing_support::TempDir dir_;
@@ -87,7 +80,7 @@ TEST_F(ResponsePhase, StreamIsHeldUntilTheRecordThenReportsTheServedEndpoint) {
   // NGINX fell back to another endpoint: the served one is the last address.
   SendRecord("epp-completion-v2 key=" + KeyOf("held-1") + " status=201 upstream=\"" + picked +
              ", 127.0.0.1:8003\" bytes=10 rt=0.01");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 0; }));
   auto rec = epp_->service().recorder().Find("held-1");
   ASSERT_TRUE(rec);
   EXPECT_TRUE(rec->response_headers_seen);
@@ -101,7 +94,7 @@ TEST_F(ResponsePhase, LostRecordEndsByTtl) {
   Pick("lost-1");
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(Open(), 1);
-  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 0; }));
   auto rec = epp_->service().recorder().Find("lost-1");
   ASSERT_TRUE(rec);
   EXPECT_FALSE(rec->response_headers_seen);  // closed gracefully without a response phase
@@ -117,9 +110,9 @@ TEST_F(ResponsePhase, FullTableClosesTheOldestStream) {
   Pick("full-1");
   Pick("full-2");
   Pick("full-3");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 2; }));
-  EXPECT_TRUE(WaitFor([&] { return bridge_->holds()->size() == 2u; }));
-  ASSERT_TRUE(WaitFor([&] { return epp_->service().recorder().Find("full-1").has_value(); }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 2; }));
+  EXPECT_TRUE(Eventually([&] { return bridge_->holds()->size() == 2u; }));
+  ASSERT_TRUE(Eventually([&] { return epp_->service().recorder().Find("full-1").has_value(); }));
   EXPECT_FALSE(epp_->service().recorder().Find("full-3"));  // still held
 }
 
@@ -131,12 +124,12 @@ TEST_F(ResponsePhase, BadDuplicateAndUnknownRecordsAreHarmless) {
   SendRecord("epp-completion-v2 key=" + KeyOf("nobody") + " status=200");
   SendRecord("garbage \x01\x02");
   SendRecord("epp-completion-v2 key=" + KeyOf("x") + " status=notanumber");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 0; }));
   // The stream can end before the later datagrams are read: wait for their counts.
   auto counted = [](const char* series) {
     return Metrics::Get().Serialize().find(series) != std::string::npos;
   };
-  EXPECT_TRUE(WaitFor([&] {
+  EXPECT_TRUE(Eventually([&] {
     return counted(R"(epp_bridge_completion_records_total{result="duplicate"})") &&
            counted(R"(epp_bridge_completion_records_total{result="malformed"})") &&
            counted(R"(epp_bridge_completion_records_total{result="unknown"})");
@@ -148,7 +141,7 @@ TEST_F(ResponsePhase, EppThatClosesTheStreamItselfIsTolerated) {
   Start();
   Pick("eppclose-1", {{"x-dev-epp-fault", "close-after-pick"}});
   // The EPP ends the stream on its side; both sides let go of it.
-  ASSERT_TRUE(WaitFor([&] { return bridge_->holds()->size() == 0 && Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return bridge_->holds()->size() == 0 && Open() == 0; }));
   SendRecord("epp-completion-v2 key=" + KeyOf("eppclose-1") +
              " status=200 upstream=\"127.0.0.1:8001\"");
   EXPECT_FALSE(Pick("eppclose-2").empty());
@@ -161,18 +154,19 @@ TEST_F(ResponsePhase, HoldsAreKeyedByTheCompletionKeyNotTheClientsRequestId) {
   PickKeyed("same", victim);
   PickKeyed("same", KeyOf("attacker"), {});
   PickKeyed("evil id=" + victim, KeyOf("evil"));
-  ASSERT_TRUE(WaitFor([&] { return Open() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 3; }));
   // The same client id did not replace a hold (the table takes it by a post).
-  EXPECT_TRUE(WaitFor([&] { return bridge_->holds()->size() == 3u; })) << bridge_->holds()->size();
+  EXPECT_TRUE(Eventually([&] { return bridge_->holds()->size() == 3u; }))
+      << bridge_->holds()->size();
   // The record of the forged request completes its own stream only.
   SendRecord("epp-completion-v2 key=" + KeyOf("evil") + " status=200 upstream=\"127.0.0.1:8001\"");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 2; }));
-  EXPECT_TRUE(WaitFor([&] { return bridge_->holds()->size() == 2u; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 2; }));
+  EXPECT_TRUE(Eventually([&] { return bridge_->holds()->size() == 2u; }));
   auto forged = epp_->service().recorder().Find("evil id=" + victim);
   ASSERT_TRUE(forged);  // the EPP saw the client's id untouched
   EXPECT_TRUE(forged->response_headers_seen);
   SendRecord("epp-completion-v2 key=" + victim + " status=200 upstream=\"127.0.0.1:8002\"");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 1; }));
   auto first = epp_->service().recorder().Find("same");
   ASSERT_TRUE(first);
   EXPECT_EQ(first->served, "127.0.0.1:8002");
@@ -181,7 +175,7 @@ TEST_F(ResponsePhase, HoldsAreKeyedByTheCompletionKeyNotTheClientsRequestId) {
 TEST_F(ResponsePhase, RequestWithoutACompletionKeyIsNotHeld) {
   Start();
   PickKeyed("nokey-1", "");  // as NGF's own epp.js sends it
-  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 0; }));
   EXPECT_EQ(bridge_->holds()->size(), 0u);
   auto rec = epp_->service().recorder().Find("nokey-1");
   ASSERT_TRUE(rec);
@@ -228,7 +222,7 @@ TEST_F(ResponsePhase, WithoutACompletionSocketStreamsCloseRightAfterThePick) {
   bridge_ = StartBridge(Plaintext());
   client_ = std::make_unique<HttpClient>(bridge_->port());
   Pick("nohold-1");
-  ASSERT_TRUE(WaitFor([&] { return Open() == 0; }));
+  ASSERT_TRUE(Eventually([&] { return Open() == 0; }));
   EXPECT_EQ(bridge_->holds(), nullptr);
 }
 

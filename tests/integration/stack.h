@@ -66,13 +66,19 @@ inline Headers EppHeaders(int port, Headers extra = {}) {
   return h;
 }
 
+// Waits up to 3 s for `done`; its last answer.
+template <class Pred>
+bool Eventually(Pred done) {
+  for (int i = 0; i < 300 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
 // Waits up to 3 s until neither the EPP nor the bridge has a stream or an
 // exchange left, then checks that.
 inline void ExpectNothingLeft(DevEppServer& epp, BridgeServer& bridge) {
-  for (int i = 0; i < 300 && (epp.service().open_streams() > 0 || bridge.context().inflight > 0);
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  Eventually([&] { return epp.service().open_streams() == 0 && bridge.context().inflight == 0; });
   EXPECT_EQ(epp.service().open_streams().load(), 0);
   EXPECT_EQ(bridge.context().inflight.load(), 0u);
 }

@@ -3,9 +3,6 @@
 // is still sending. An answer that comes before the body's end (an early
 // refusal, a stream that ends) is written once the body is in, so the
 // connection stays usable; a caller that leaves mid-body cancels the stream.
-#include <chrono>
-#include <thread>
-
 #include "stack.h"
 #include "support/raw_client.h"
 
@@ -21,15 +18,6 @@ std::string Head(int epp_port, size_t length, const std::string& extra = "") {
          "X-EPP-Port: " +
          std::to_string(epp_port) + "\r\nContent-Type: application/json\r\n" + extra +
          "Content-Length: " + std::to_string(length) + "\r\n\r\n";
-}
-
-// Waits up to 3 s for `done`.
-template <class Pred>
-bool Eventually(Pred done) {
-  for (int i = 0; i < 300 && !done(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
 }
 
 class StreamedBody : public ::testing::Test {
