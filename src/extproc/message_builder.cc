@@ -1,7 +1,5 @@
 #include "extproc/message_builder.h"
 
-#include <google/protobuf/arena.h>
-
 #include <algorithm>
 #include <cstddef>
 
@@ -19,6 +17,28 @@ void AttachSubset(const BridgeRequest& req, extproc::ProcessingRequest* msg) {
   for (const auto& s : req.subset) list->add_values()->set_string_value(s);
 }
 
+void SetModes(extproc::ProcessingRequest* msg) {
+  auto* cfg = msg->mutable_protocol_config();
+  cfg->set_request_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
+  cfg->set_response_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
+}
+
+// The request's headers into `out`, whose entries are reused; the bytes of
+// their names and values.
+size_t Fill(const BridgeRequest& req, bool end_of_stream, extproc::HttpHeaders* out) {
+  auto* list = out->mutable_headers()->mutable_headers();
+  list->Clear();
+  size_t bytes = 0;
+  for (const auto& h : req.headers) {
+    auto* hv = list->Add();
+    hv->set_key(h.key);
+    hv->set_raw_value(h.value);
+    bytes += h.key.size() + h.value.size();
+  }
+  out->set_end_of_stream(end_of_stream);
+  return bytes;
+}
+
 }  // namespace
 
 void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
@@ -28,25 +48,43 @@ void MessageBuilder::Build(const BridgeRequest& req, const Sink& sink) const {
 }
 
 void MessageBuilder::Headers(const BridgeRequest& req, bool end_of_stream, const Sink& sink) const {
-  // A dozen headers fit the first block: no allocation for the message.
-  alignas(std::max_align_t) char block[kHeadersArenaBytes];
-  google::protobuf::ArenaOptions options;
-  options.initial_block = block;
-  options.initial_block_size = sizeof block;
-  google::protobuf::Arena arena(options);
-  auto& first = *google::protobuf::Arena::CreateMessage<extproc::ProcessingRequest>(&arena);
-  auto* cfg = first.mutable_protocol_config();
-  cfg->set_request_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
-  cfg->set_response_body_mode(ProcessingMode::FULL_DUPLEX_STREAMED);
-  auto* hdrs = first.mutable_request_headers();
-  for (const auto& h : req.headers) {
-    auto* hv = hdrs->mutable_headers()->add_headers();
-    hv->set_key(h.key);
-    hv->set_raw_value(h.value);
+  // Each thread keeps one headers message between requests. Clearing a
+  // repeated field keeps its entries, and a cleared string keeps its
+  // capacity, so once a thread has built a request as large, building one
+  // allocates nothing. The headers part is lent to the message for the
+  // sink's call only: a message without an arena deletes the part of its
+  // oneof it owns when it is cleared.
+  struct Kept {
+    extproc::ProcessingRequest first;
+    extproc::HttpHeaders headers;
+    bool busy = false;  // a sink that builds again gets a message of its own
+  };
+  thread_local Kept kept;
+  if (kept.busy) {
+    extproc::ProcessingRequest first;
+    Fill(req, end_of_stream, first.mutable_request_headers());
+    SetModes(&first);
+    AttachSubset(req, &first);
+    sink(first);
+    return;
   }
-  hdrs->set_end_of_stream(end_of_stream);
-  AttachSubset(req, &first);
-  sink(first);
+  kept.busy = true;
+  size_t bytes = Fill(req, end_of_stream, &kept.headers);
+  if (!kept.first.has_protocol_config()) SetModes(&kept.first);
+  kept.first.unsafe_arena_set_allocated_request_headers(&kept.headers);
+  AttachSubset(req, &kept.first);
+  struct Return {  // also when the sink throws
+    Kept& k;
+    size_t bytes;
+    ~Return() {
+      k.first.unsafe_arena_release_request_headers();
+      k.first.clear_metadata_context();
+      // What a thread keeps is bounded: a larger request's entries go.
+      if (bytes > kKeptHeaderBytes) extproc::HttpHeaders().Swap(&k.headers);
+      k.busy = false;
+    }
+  } give_back{kept, bytes};
+  sink(kept.first);
 }
 
 void MessageBuilder::Body(const BridgeRequest& req, std::string_view body, size_t* sent, bool end,

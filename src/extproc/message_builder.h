@@ -20,7 +20,7 @@ namespace extproc = envoy::service::ext_proc::v3;
 class MessageBuilder {
  public:
   // Gets each message in turn; it is valid for the call only (the headers
-  // message lives in an arena of the builder's call).
+  // message is the calling thread's, reused by its next request).
   using Sink = std::function<void(const extproc::ProcessingRequest&)>;
 
   explicit MessageBuilder(size_t chunk_bytes) : chunk_bytes_(chunk_bytes) {}
@@ -37,7 +37,9 @@ class MessageBuilder {
             const Sink& sink) const;
 
  private:
-  static constexpr size_t kHeadersArenaBytes = 4096;
+  // A thread keeps the headers message of its last request for the next one,
+  // unless its names and values came to more than this.
+  static constexpr size_t kKeptHeaderBytes = 16 * 1024;
   size_t chunk_bytes_;
 };
 

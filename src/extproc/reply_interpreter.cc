@@ -277,7 +277,10 @@ ReplyInterpreter::Step ReplyInterpreter::Finish() {
   if (!header_endpoint_.empty() && !ParseEndpointList(header_endpoint_, &from_header, &err)) {
     return Fail(Failure::kInvalidEndpoint, "EPP destination header is invalid: " + err);
   }
-  if (!metadata_endpoint_.empty() && !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
+  // The usual reply gives the same text twice: it is parsed once.
+  bool same = metadata_endpoint_ == header_endpoint_;
+  if (!same && !metadata_endpoint_.empty() &&
+      !ParseEndpointList(metadata_endpoint_, &from_metadata, &err)) {
     return Fail(Failure::kInvalidEndpoint, "EPP destination metadata is invalid: " + err);
   }
   if (!from_header.empty() && !from_metadata.empty() && from_header != from_metadata) {

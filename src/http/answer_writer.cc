@@ -98,7 +98,70 @@ void AppendHead(const HttpResponse& res, std::string* out) {
   out->append("\r\n");
 }
 
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
+// A pick's head, written as Render and AppendHead would write it, with no
+// Beast fields in between: the status line, then the fields in Render's
+// order, then Connection as Beast's keep_alive() sets it, then the
+// Content-Length prepare_payload sets.
+void AppendPickedHead(const BridgeAnswer& a, unsigned version, bool keep_alive, size_t body_bytes,
+                      std::string* out) {
+  out->append(version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n");
+  AppendField("Server", "epp-bridge", out);
+  AppendField("X-EPP-Outcome", OutcomeName(Outcome::kPicked), out);
+  AppendField("X-Gateway-Destination-Endpoint", a.endpoints.front().ToString(), out);
+  out->append("X-EPP-Endpoints: ");
+  for (size_t i = 0; i < a.endpoints.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append(a.endpoints[i].ToString());
+  }
+  out->append("\r\n");
+  for (const auto& h : a.headers) {
+    out->append("X-EPP-Set-");
+    AppendField(h.key, h.value, out);
+  }
+  if (!a.remove_headers.empty()) {
+    out->append("X-EPP-Remove: ");
+    for (size_t i = 0; i < a.remove_headers.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      out->append(a.remove_headers[i]);
+    }
+    out->append("\r\n");
+  }
+  AppendField("X-EPP-Body", a.body_mutated ? "mutated" : "original", out);
+  if (version == 10 && keep_alive) AppendField("Connection", "keep-alive", out);
+  if (version != 10 && !keep_alive) AppendField("Connection", "close", out);
+  AppendField("Content-Length", std::to_string(body_bytes), out);
+  out->append("\r\n");
+}
+
 }  // namespace
+
+void RenderAnswerTo(BridgeAnswer&& a, unsigned version, bool keep_alive, std::string* head,
+                    std::string* body) noexcept {
+  head->clear();
+  body->clear();
+  bool direct = a.outcome == Outcome::kPicked && a.status == 200 && !a.endpoints.empty() &&
+                (version == 10 || version == 11) && AnswerHeadBytes(a) <= kMaxRenderableHeadBytes;
+  if (direct) {
+    try {
+      if (a.body_mutated) *body = std::move(a.body);
+      AppendPickedHead(a, version, keep_alive, body->size(), head);
+      return;
+    } catch (...) {  // out of memory: the answer below, or its last resort
+      head->clear();
+      body->clear();
+    }
+  }
+  HttpResponse res = RenderAnswer(std::move(a), version, keep_alive);
+  RenderHead(res, head);
+  *body = std::move(res.body());
+}
 
 HttpResponse RenderAnswer(BridgeAnswer&& a, unsigned version, bool keep_alive) noexcept {
   try {

@@ -17,6 +17,12 @@ using HttpResponse = boost::beast::http::response<boost::beast::http::string_bod
 // `render-failed` (Connection: close).
 HttpResponse RenderAnswer(BridgeAnswer&& answer, unsigned http_version, bool keep_alive) noexcept;
 
+// The answer's status line and header block into `head` and its body into
+// `body`, as RenderHead of RenderAnswer's response would give them; a pick
+// is written directly, without building Beast's fields. Never throws.
+void RenderAnswerTo(BridgeAnswer&& answer, unsigned http_version, bool keep_alive,
+                    std::string* head, std::string* body) noexcept;
+
 // The status line and header block of `res` as they go on the wire (what
 // Beast's serializer writes for a response with a Content-Length), into
 // `out`, which is cleared first; the body follows it unchanged. Never throws.

@@ -92,7 +92,10 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
   ControlHeaders c;
   std::optional<std::string_view> host_header;
   std::vector<std::string> hop;
-  std::vector<HeaderPair> forward;
+  // The thread's list from its last request, emptied: its room is reused
+  // (bounded by the header limits), and the pairs are moved out below.
+  thread_local std::vector<HeaderPair> forward;
+  forward.clear();
   size_t count = 0;
   for (const auto& f : req) {
     ++count;

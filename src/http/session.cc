@@ -408,9 +408,7 @@ void Session::Account(const BridgeAnswer& a) {
 bool Session::Render(BridgeAnswer answer, bool keep_alive) {
   Account(answer);
   keep_alive = keep_alive && !ctx_->draining.load();
-  HttpResponse res = RenderAnswer(std::move(answer), version_, keep_alive);
-  RenderHead(res, &head_);
-  body_ = std::move(res.body());
+  RenderAnswerTo(std::move(answer), version_, keep_alive, &head_, &body_);
   if (head_request_) body_.clear();  // the head keeps the Content-Length a GET would get
   return keep_alive;
 }

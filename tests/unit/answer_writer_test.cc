@@ -151,6 +151,49 @@ TEST(AnswerWriter, HeadSizeIsAnUpperBoundOfTheRenderedHead) {
   }
 }
 
+// RenderAnswerTo writes a pick without Beast; the bytes must be those of
+// RenderAnswer's response and RenderHead, for every kind of answer.
+TEST(AnswerWriter, RenderAnswerToMatchesTheBeastPath) {
+  std::vector<BridgeAnswer> answers;
+  answers.push_back(Pick(1));
+  BridgeAnswer full = Pick(3);
+  full.endpoints.push_back({"fd00::2", 8001, true});
+  full.headers = {{"x-gateway-model-name", "llama"}, {"x-a", ""}, {"x-a", "again"}};
+  full.remove_headers = {"x-b", "x-c"};
+  full.body_mutated = true;
+  full.body = R"({"model":"llama"})";
+  answers.push_back(full);
+  BridgeAnswer unmutated = Pick(2);
+  unmutated.body = "the request's body, not written back";
+  answers.push_back(unmutated);
+  BridgeAnswer emptied = Pick(1);
+  emptied.body_mutated = true;  // rewritten to nothing
+  answers.push_back(emptied);
+  BridgeAnswer imm;
+  imm.outcome = Outcome::kImmediate;
+  imm.status = 429;
+  imm.headers = {{"retry-after", "1"}};
+  imm.body = "slow down";
+  answers.push_back(imm);
+  answers.push_back(BridgeAnswer::Fail(Failure::kDeadlineExceeded, "slow"));
+  answers.push_back(Pick(5000));  // too large: the 502 of the Beast path
+  for (const auto& a : answers) {
+    for (unsigned version : {10u, 11u}) {
+      for (bool keep_alive : {true, false}) {
+        BridgeAnswer copy = a;
+        std::string want_head;
+        HttpResponse res = RenderAnswer(std::move(copy), version, keep_alive);
+        RenderHead(res, &want_head);
+        copy = a;
+        std::string head = "stale", body = "stale";
+        RenderAnswerTo(std::move(copy), version, keep_alive, &head, &body);
+        EXPECT_EQ(head, want_head);
+        EXPECT_EQ(body, res.body());
+      }
+    }
+  }
+}
+
 // Beast refuses a header value over 65,533 bytes by throwing; RenderAnswer
 // runs on the request path and must answer instead.
 TEST(AnswerWriter, OversizedAnswerBecomesA502InsteadOfThrowing) {

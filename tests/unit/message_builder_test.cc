@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace eppb {
 namespace {
 
@@ -88,6 +90,55 @@ TEST(MessageBuilder, ABodyThatArrivesInPiecesIsCutAsAWholeOne) {
       EXPECT_EQ(got[i].SerializeAsString(), whole[i].SerializeAsString()) << "message " << i;
     }
   }
+}
+
+// A thread reuses its headers message: what one request left in it (more
+// headers, a subset hint, values past the kept size) never shows in the next.
+TEST(MessageBuilder, TheNextRequestOnAThreadCarriesNothingOfTheLast) {
+  auto small = Sample("");
+  auto large = Sample("body");
+  large.subset = {"10.0.0.1:8000"};
+  for (int i = 0; i < 40; ++i) large.headers.push_back({"x-h" + std::to_string(i), "v"});
+  auto huge = Sample("");
+  huge.headers.push_back({"x-big", std::string(64 * 1024, 'b')});
+  auto headers_of = [](const BridgeRequest& r) {
+    std::string bytes;
+    MessageBuilder(64).Headers(r, r.body.empty(),
+                               [&](const auto& m) { bytes = m.SerializeAsString(); });
+    return bytes;
+  };
+  std::string fresh_small, fresh_large;
+  std::thread([&] { fresh_small = headers_of(small); }).join();  // a thread's first request
+  std::thread([&] { fresh_large = headers_of(large); }).join();
+  for (const auto* before : {&large, &huge, &small}) {
+    headers_of(*before);
+    EXPECT_EQ(headers_of(small), fresh_small);
+  }
+  headers_of(huge);
+  EXPECT_EQ(headers_of(large), fresh_large);
+  EXPECT_NE(fresh_small, fresh_large);
+}
+
+// A sink that builds another request's headers while it holds the first
+// (not something the bridge does) still gets both whole.
+TEST(MessageBuilder, ASinkThatBuildsAgainGetsItsOwnMessage) {
+  auto outer = Sample("");
+  auto inner = Sample("x");
+  inner.headers.push_back({"x-inner", "1"});
+  MessageBuilder b(64);
+  std::string inner_bytes, outer_bytes;
+  b.Headers(outer, true, [&](const auto& m) {
+    b.Headers(inner, false, [&](const auto& n) { inner_bytes = n.SerializeAsString(); });
+    outer_bytes = m.SerializeAsString();
+  });
+  extproc::ProcessingRequest o, i;
+  ASSERT_TRUE(o.ParseFromString(outer_bytes));
+  ASSERT_TRUE(i.ParseFromString(inner_bytes));
+  EXPECT_EQ(o.request_headers().headers().headers_size(), 3);
+  EXPECT_TRUE(o.request_headers().end_of_stream());
+  EXPECT_EQ(i.request_headers().headers().headers_size(), 4);
+  EXPECT_FALSE(i.request_headers().end_of_stream());
+  EXPECT_TRUE(i.has_protocol_config());
 }
 
 }  // namespace
