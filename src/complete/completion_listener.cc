@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 using datagram = asio::local::datagram_protocol;
 
 CompletionListener::CompletionListener(HeldStreamTable* table)
-    : socket_(table->strand()), table_(table) {}
+    : socket_(table->loop()), table_(table) {}
 
 CompletionListener::~CompletionListener() {
   if (!path_.empty()) ::unlink(path_.c_str());
@@ -96,11 +96,7 @@ void CompletionListener::Route(size_t n) {
     LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
     return;
   }
-  const char* result = table_->Complete(record);
-  if (std::string_view(result) != "matched") {
-    LogEventLimited(spdlog::level::debug, "completion-record",
-                    {{"key", record.request_id}, {"result", result}});
-  }
+  table_->Complete(record);  // counts and logs it, here or on the loop that decides it
 }
 
 }  // namespace eppb

@@ -2,8 +2,9 @@
 // `access_log syslog:server=unix:PATH`) and routes each to its held stream.
 // Adds nothing to the client's path: NGINX writes the record after the
 // response, without waiting, and a lost record only means the stream is
-// closed by its TTL instead. The socket lives on the table's strand, so a
-// record is routed there with no hand-off.
+// closed by its TTL instead. The socket lives on the first worker loop's
+// table's loop, so a record is tried there with no hand-off
+// (HeldStreamTable passes it on when another loop holds it).
 #pragma once
 
 #include <sys/types.h>
@@ -20,7 +21,8 @@ namespace eppb {
 
 class CompletionListener : public std::enable_shared_from_this<CompletionListener> {
  public:
-  // `table` outlives the listener; its strand runs the listener too.
+  // `table` (the first loop's) outlives the listener; its loop runs the
+  // listener too.
   explicit CompletionListener(HeldStreamTable* table);
   ~CompletionListener();
   // The socket file's mode: NGINX's workers reach it through its group.

@@ -1,7 +1,7 @@
 // A stream held open after the decision, until NGINX reports the response
 // complete. Implemented by Exchange: each call makes one post to the
-// exchange's strand and returns, so the table never runs an exchange's code
-// on its own strand.
+// exchange's loop and returns, so a table never runs an exchange's code
+// inside its own.
 #pragma once
 
 #include <string>

@@ -3,47 +3,64 @@
 #include <boost/asio/post.hpp>
 
 #include "observe/entry_guard.h"
+#include "observe/logging.h"
 #include "observe/metrics.h"
 
 namespace eppb {
-namespace {
-constexpr size_t kRemembered = 8192;
+HeldStreamTable::HeldStreamTable(Executor loop, size_t capacity, Metrics& metrics,
+                                 HeldStreamTable* next, size_t remembered)
+    : loop_(std::move(loop)),
+      capacity_(capacity),
+      remembered_(remembered),
+      metrics_(metrics),
+      next_(next) {}
+
+HeldStreamTable::~HeldStreamTable() {
+  if (published_ > 0) metrics_.held_streams().Decrement(static_cast<double>(published_));
 }
 
-HeldStreamTable::HeldStreamTable(boost::asio::any_io_executor strand, size_t capacity,
-                                 Metrics& metrics)
-    : strand_(std::move(strand)), capacity_(capacity), metrics_(metrics) {}
+template <class Work>
+void HeldStreamTable::OnLoop(Work&& work) {
+  if (loop_.running_in_this_thread()) {
+    work();
+  } else {
+    boost::asio::post(loop_, [w = std::forward<Work>(work)]() mutable { w(); });
+  }
+}
 
 void HeldStreamTable::Remember(std::unordered_set<std::string>& set, std::list<std::string>& order,
-                               const std::string& key) {
+                               const std::string& key) const {
   if (!set.insert(key).second) return;
   order.push_back(key);
-  if (order.size() > kRemembered) {
+  if (order.size() > remembered_) {
     set.erase(order.front());
     order.pop_front();
   }
 }
 
 void HeldStreamTable::Hold(std::string key, std::shared_ptr<HeldStream> stream) {
-  boost::asio::post(strand_, [this, k = std::move(key), s = std::move(stream)]() mutable {
+  OnLoop([this, k = std::move(key), s = std::move(stream)]() mutable {
     Guarded("held-stream-table", [&] { DoHold(std::move(k), std::move(s)); });
   });
 }
 
 void HeldStreamTable::Remove(std::string key, const HeldStream* stream) {
-  boost::asio::post(strand_, [this, k = std::move(key), stream] {
+  OnLoop([this, k = std::move(key), stream] {
     Guarded("held-stream-table", [&] { DoRemove(k, stream); });
   });
 }
 
 void HeldStreamTable::ReleaseAll(const char* reason) {
   boost::asio::post(
-      strand_, [this, reason] { Guarded("held-stream-table", [&] { DoReleaseAll(reason); }); });
+      loop_, [this, reason] { Guarded("held-stream-table", [&] { DoReleaseAll(reason); }); });
 }
 
 void HeldStreamTable::Published() {
   size_.store(entries_.size(), std::memory_order_relaxed);
-  metrics_.held_streams().Set(static_cast<double>(entries_.size()));
+  // The gauge is the sum over the loops' tables: each adds its change.
+  double change = static_cast<double>(entries_.size()) - static_cast<double>(published_);
+  if (change != 0) metrics_.held_streams().Increment(change);
+  published_ = entries_.size();
 }
 
 void HeldStreamTable::Erase(std::unordered_map<std::string, Entry>::iterator it) {
@@ -82,13 +99,22 @@ const char* HeldStreamTable::Complete(const CompletionRecord& record) {
     Erase(it);
     Remember(completed_, completed_order_, record.request_id);
     Published();
-    result = "matched";
-  } else if (completed_.contains(record.request_id)) {
+    metrics_.CountCompletionRecord("matched");
+    return "matched";
+  }
+  if (completed_.contains(record.request_id)) {
     result = "duplicate";
   } else if (expired_.contains(record.request_id)) {
     result = "late";
+  } else if (next_ != nullptr) {  // held on another loop, or by none
+    boost::asio::post(next_->loop_, [next = next_, record] {
+      Guarded("held-stream-table", [&] { next->Complete(record); });
+    });
+    return "passed";
   }
   metrics_.CountCompletionRecord(result);
+  LogEventLimited(spdlog::level::debug, "completion-record",
+                  {{"key", record.request_id}, {"result", result}});
   return result;
 }
 

@@ -5,7 +5,7 @@
 #include <atomic>
 
 #include "common/exchange_config.h"
-#include "complete/held_stream_table.h"
+#include "complete/held_streams.h"
 #include "extproc/ext_proc_stream.h"
 #include "http/http_limits.h"
 #include "http/request_translator.h"
@@ -18,7 +18,7 @@ struct ServerContext {
   ExchangeConfig exchange;
   size_t max_inflight = 10000;  // concurrent exchanges; 503 above
   ExtProcClient* client = nullptr;
-  HeldStreamTable* holds = nullptr;    // null: no response phase
+  HeldStreams* holds = nullptr;        // null: no response phase
   Metrics* metrics = &Metrics::Get();  // what sessions and their exchanges count in
   std::atomic<size_t> inflight{0};     // exchanges in progress
   std::atomic<bool> draining{false};   // SIGTERM received: answer, then close

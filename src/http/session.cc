@@ -245,7 +245,7 @@ bool Session::Open(bool body_follows, BridgeAnswer* answer) {
       [self = shared_from_this()](BridgeAnswer answer) {
         self->Guard("session-answer", [&] { self->OnAnswer(std::move(answer)); });
       },
-      ctx_->holds);
+      ctx_->holds ? ctx_->holds->Here() : nullptr);  // this loop's table
   return true;
 }
 

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 
 #include "cli/group_id.h"
 #include "cli/listen_address.h"
@@ -208,10 +207,9 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
         return nullptr;
       }
     }
-    s->holds_ = std::make_unique<HeldStreamTable>(asio::make_strand(s->loops_.at(0)),
-                                                  o.max_held_streams, *s->ctx_.metrics);
+    s->holds_ = std::make_unique<HeldStreams>(s->loops_, o.max_held_streams, *s->ctx_.metrics);
     s->ctx_.holds = s->holds_.get();
-    s->completions_ = std::make_shared<CompletionListener>(s->holds_.get());
+    s->completions_ = std::make_shared<CompletionListener>(s->holds_->first());
     if (!s->completions_->Bind(o.completion_socket, group, error)) return nullptr;
   }
   if (!o.admin_listen.empty()) {

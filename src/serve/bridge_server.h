@@ -34,7 +34,7 @@ class BridgeServer {
   const ServeOptions& options() const { return options_; }
   ServerContext& context() { return ctx_; }
   size_t epp_targets() const { return client_->targets(); }  // whichever the transport
-  HeldStreamTable* holds() { return holds_.get(); }
+  HeldStreams* holds() { return holds_.get(); }
   // The first worker's loop: it also runs the listener, the admin server,
   // the held-stream table and the drain.
   boost::asio::io_context& first_loop() { return loops_.at(0); }
@@ -65,7 +65,7 @@ class BridgeServer {
   std::unique_ptr<TrackedExtProcClient> client_;  // --epp-transport
   std::shared_ptr<Listener> listener_;
   std::shared_ptr<AdminServer> admin_;
-  std::unique_ptr<HeldStreamTable> holds_;
+  std::unique_ptr<HeldStreams> holds_;
   std::shared_ptr<CompletionListener> completions_;
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point grace_end_;

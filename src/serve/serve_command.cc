@@ -99,7 +99,9 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
   AddOpt(cmd, "--hold-ttl-ms", o->hold_ttl_ms,
          "Longest a stream is held waiting for its completion record", resp);
   AddOpt(cmd, "--max-held-streams", o->max_held_streams,
-         "Held streams kept at once; the oldest is closed above", resp);
+         "Held streams kept at once, shared out evenly among the worker loops; above its share, "
+         "a loop closes its oldest",
+         resp);
   AddTlsFlags(cmd, &o->tls);
   AddOpt(cmd, "--threads", o->threads,
          "Worker threads, each running its own event loop (0: one per CPU the process may use: its "

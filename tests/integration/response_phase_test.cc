@@ -18,9 +18,10 @@ using testing_support::HttpClient;
 
 class ResponsePhase : public ::testing::Test {
  protected:
-  void Start(int ttl_ms = 60000, size_t max_held = 100) {
+  void Start(int ttl_ms = 60000, size_t max_held = 100, unsigned threads = 0) {
     epp_ = StartEpp();
     auto o = Plaintext();
+    o.threads = threads;
     o.completion_socket = dir_.File("completion.sock");
     o.hold_ttl_ms = ttl_ms;
     o.max_held_streams = max_held;
@@ -105,8 +106,10 @@ TEST_F(ResponsePhase, LostRecordEndsByTtl) {
   EXPECT_EQ(bridge_->holds()->size(), 0u);
 }
 
+// The cap is shared out among the worker loops: 2 each here. One
+// connection's requests all go to one loop.
 TEST_F(ResponsePhase, FullTableClosesTheOldestStream) {
-  Start(60000, /*max_held=*/2);
+  Start(60000, /*max_held=*/4, /*threads=*/2);
   Pick("full-1");
   Pick("full-2");
   Pick("full-3");
@@ -135,6 +138,44 @@ TEST_F(ResponsePhase, BadDuplicateAndUnknownRecordsAreHarmless) {
            counted(R"(epp_bridge_completion_records_total{result="unknown"})");
   }));
   EXPECT_EQ(Pick("after-1").empty(), false);  // the bridge still serves
+}
+
+// The value of one counter series on /metrics (0 when absent).
+double Count(const std::string& series) {
+  std::string text = Metrics::Get().Serialize();
+  size_t at = text.find("\n" + series + " ");
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
+}
+
+// Each worker loop holds the streams of its own connections; a record is
+// read on the first loop and reaches the loop that holds its stream. Each
+// record is counted once, by the loop that decides it.
+TEST_F(ResponsePhase, RecordsReachTheLoopThatHoldsTheStream) {
+  Start(60000, 100, /*threads=*/2);
+  HttpClient second(bridge_->port());  // connections go to the loops in turn
+  Pick("loop-a");
+  auto r = second.Send("POST", "/",
+                       EppHeaders(epp_->port(), {{"X-Request-Id", "loop-b"},
+                                                 {"X-EPP-Completion-Key", KeyOf("loop-b")}}),
+                       kChatBody);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(Eventually([&] { return bridge_->holds()->size() == 2u; }));
+  EXPECT_EQ(bridge_->holds()->first()->size(), 1u) << "one stream on each loop";
+  const std::string matched = R"(epp_bridge_completion_records_total{result="matched"})";
+  const std::string unknown = R"(epp_bridge_completion_records_total{result="unknown"})";
+  double matched0 = Count(matched), unknown0 = Count(unknown);
+  for (const char* id : {"loop-a", "loop-b", "loop-nobody"}) {
+    SendRecord("epp-completion-v2 key=" + KeyOf(id) + " status=200 upstream=\"127.0.0.1:8001\"");
+  }
+  ASSERT_TRUE(Eventually([&] { return Open() == 0 && bridge_->holds()->size() == 0; }));
+  for (const char* id : {"loop-a", "loop-b"}) {
+    auto rec = epp_->service().recorder().Find(id);
+    ASSERT_TRUE(rec) << id;
+    EXPECT_TRUE(rec->response_headers_seen) << id;
+  }
+  EXPECT_TRUE(Eventually([&] { return Count(unknown) == unknown0 + 1; }));
+  EXPECT_EQ(Count(matched), matched0 + 2);
+  EXPECT_EQ(Metrics::Get().Serialize().find(R"(result="passed")"), std::string::npos);
 }
 
 TEST_F(ResponsePhase, EppThatClosesTheStreamItselfIsTolerated) {
