@@ -1,11 +1,15 @@
 #include "complete/completion_listener.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "observe/entry_guard.h"
 #include "observe/logging.h"
@@ -13,13 +17,11 @@
 
 namespace eppb {
 
-namespace asio = boost::asio;
-using datagram = asio::local::datagram_protocol;
-
-CompletionListener::CompletionListener(HeldStreamTable* table)
-    : socket_(table->loop()), table_(table) {}
+CompletionListener::CompletionListener(HeldStreamTable* table) : table_(table) {}
 
 CompletionListener::~CompletionListener() {
+  Stop();
+  if (fd_ >= 0) ::close(fd_);
   if (!path_.empty()) ::unlink(path_.c_str());
 }
 
@@ -42,14 +44,18 @@ bool CompletionListener::Bind(const std::string& path, std::optional<gid_t> grou
     return false;
   }
   if (::lstat(staging.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(staging.c_str());
-  boost::system::error_code ec;
-  socket_.open(datagram(), ec);
-  if (!ec) socket_.bind(datagram::endpoint(staging), ec);
-  if (!ec) socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
-  if (ec) {
-    *error = "cannot bind --completion-socket " + path + ": " + ec.message();
+  fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, staging.c_str(), staging.size() + 1);
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    *error = "cannot bind --completion-socket " + path + ": " + std::strerror(errno);
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     return false;
   }
+  int bytes = 4 << 20;  // records are small: the kernel's datagram count binds first
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   std::string step;
   if (::chmod(staging.c_str(), kSocketMode) != 0) {
     step = "chmod";
@@ -61,42 +67,73 @@ bool CompletionListener::Bind(const std::string& path, std::optional<gid_t> grou
   if (!step.empty()) {
     *error = "--completion-socket " + path + ": " + step + " failed: " + std::strerror(errno);
     ::unlink(staging.c_str());
-    socket_.close(ec);
+    ::close(fd_);
+    fd_ = -1;
     return false;
   }
   path_ = path;
   return true;
 }
 
-void CompletionListener::Run() { DoReceive(); }
+void CompletionListener::Run() {
+  if (fd_ < 0 || reader_.joinable()) return;
+  reader_ = std::thread([this] { Guarded("completion-listener", [&] { ReadLoop(); }); });
+}
 
 void CompletionListener::Stop() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    boost::system::error_code ec;
-    self->socket_.close(ec);
-  });
+  if (!reader_.joinable()) return;
+  stopping_.store(true);
+  ::shutdown(fd_, SHUT_RDWR);  // wakes the reader's recvmmsg
+  reader_.join();
 }
 
-void CompletionListener::DoReceive() {
-  socket_.async_receive(asio::buffer(buffer_),
-                        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                          if (ec == asio::error::operation_aborted || !self->socket_.is_open())
-                            return;
-                          if (!ec) Guarded("completion-listener", [&] { self->Route(n); });
-                          self->DoReceive();
-                        });
-}
-
-void CompletionListener::Route(size_t n) {
-  CompletionRecord record;
-  std::string error;
-  std::string_view datagram(buffer_.data(), n);
-  if (!ParseCompletionRecord(datagram, &record, &error)) {
-    table_->metrics().CountCompletionRecord("malformed");
-    LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
-    return;
+void CompletionListener::ReadLoop() {
+  constexpr size_t kDatagramBytes = 8192;  // a record is a few hundred bytes
+  std::vector<std::array<char, kDatagramBytes>> buffers(kBatch);
+  std::array<iovec, kBatch> iov{};
+  std::array<mmsghdr, kBatch> msgs{};
+  while (!stopping_.load()) {
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {buffers[i].data(), buffers[i].size()};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    // Blocks for the first datagram, then takes what else is queued.
+    int n = ::recvmmsg(fd_, msgs.data(), kBatch, MSG_WAITFORONE, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (!stopping_.load()) {
+        LogEvent(spdlog::level::err, "completion-socket-failed", {{"error", std::strerror(errno)}});
+      }
+      return;
+    }
+    if (n == 0 || stopping_.load()) return;  // shut down
+    std::vector<CompletionRecord> records;
+    records.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      std::string_view datagram(buffers[i].data(), msgs[i].msg_len);
+      CompletionRecord record;
+      std::string error;
+      if (ParseCompletionRecord(datagram, &record, &error)) {
+        records.push_back(std::move(record));
+      } else {
+        table_->metrics().CountCompletionRecord("malformed");
+        LogEventLimited(spdlog::level::warn, "completion-record-malformed", {{"error", error}});
+      }
+    }
+    if (!records.empty()) Route(std::move(records));
   }
-  table_->Complete(record);  // counts and logs it, here or on the loop that decides it
+}
+
+void CompletionListener::Route(std::vector<CompletionRecord> records) {
+  HeldStreamTable* table = table_;
+  boost::asio::post(table->loop(), [table, records = std::move(records)] {
+    for (const auto& r : records) {
+      // Counts and logs it, here or on the loop that decides it.
+      Guarded("completion-listener", [&] { table->Complete(r); });
+    }
+  });
 }
 
 }  // namespace eppb

@@ -166,12 +166,25 @@ void Metrics::CountAnswer(const BridgeAnswer& a, double seconds) {
   outcome_durations_[slot]->Observe(seconds);
 }
 
-void Metrics::CountHeldStreamEnd(const std::string& reason) {
-  Labeled(*held_ends_, {{"reason", reason}}).Increment();
+template <size_t N>
+p::Counter& Metrics::Known(p::Family<p::Counter>& f, const char* label,
+                           std::array<KnownSeries, N>& known, std::string_view value) {
+  for (auto& k : known) {
+    if (k.value != value) continue;
+    if (auto* c = k.counter.load(std::memory_order_acquire)) return *c;
+    auto& c = Labeled(f, {{label, std::string(value)}});
+    k.counter.store(&c, std::memory_order_release);  // the same series whoever stores it
+    return c;
+  }
+  return Labeled(f, {{label, std::string(value)}});
 }
 
-void Metrics::CountCompletionRecord(const std::string& result) {
-  Labeled(*completion_records_, {{"result", result}}).Increment();
+void Metrics::CountHeldStreamEnd(std::string_view reason) {
+  Known(*held_ends_, "reason", held_end_known_, reason).Increment();
+}
+
+void Metrics::CountCompletionRecord(std::string_view result) {
+  Known(*completion_records_, "result", record_known_, result).Increment();
 }
 
 void Metrics::CountInternalError(const std::string& where) {

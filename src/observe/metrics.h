@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/bridge_answer.h"
@@ -36,8 +37,8 @@ class Metrics {
   void ObserveBodyBytes(size_t bytes) { body_bytes_->Observe(static_cast<double>(bytes)); }
   prometheus::Gauge& inflight() { return *inflight_; }
   prometheus::Gauge& held_streams() { return *held_streams_; }
-  void CountHeldStreamEnd(const std::string& reason);     // completed, ttl, capacity, ...
-  void CountCompletionRecord(const std::string& result);  // matched, unknown, duplicate, ...
+  void CountHeldStreamEnd(std::string_view reason);     // completed, ttl, capacity, ...
+  void CountCompletionRecord(std::string_view result);  // matched, unknown, duplicate, ...
   void CountCallerHangup() { hangups_->Increment(); }
   void CountDroppedMutations(int n) { dropped_mutations_->Increment(n); }
   // An exception caught at an entry point (observe/entry_guard.h).
@@ -62,6 +63,19 @@ class Metrics {
   Metrics();
   prometheus::Counter& Labeled(prometheus::Family<prometheus::Counter>& f,
                                const prometheus::Labels& labels);
+  // A label value counted on every held request: its series is looked up
+  // (Labeled) the first time only, so it still appears when first counted.
+  struct KnownSeries {
+    std::string_view value;
+    std::atomic<prometheus::Counter*> counter{nullptr};
+  };
+  template <size_t N>
+  prometheus::Counter& Known(prometheus::Family<prometheus::Counter>& f, const char* label,
+                             std::array<KnownSeries, N>& known, std::string_view value);
+  std::array<KnownSeries, 6> held_end_known_{
+      {{"completed"}, {"ttl"}, {"capacity"}, {"replaced"}, {"shutdown"}, {"epp_closed"}}};
+  std::array<KnownSeries, 5> record_known_{
+      {{"matched"}, {"duplicate"}, {"late"}, {"unknown"}, {"malformed"}}};
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;

@@ -6,6 +6,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <cstdio>
 #include <thread>
 
 #include "observe/metrics.h"
@@ -176,6 +179,48 @@ TEST_F(ResponsePhase, RecordsReachTheLoopThatHoldsTheStream) {
   EXPECT_TRUE(Eventually([&] { return Count(unknown) == unknown0 + 1; }));
   EXPECT_EQ(Count(matched), matched0 + 2);
   EXPECT_EQ(Metrics::Get().Serialize().find(R"(result="passed")"), std::string::npos);
+}
+
+// NGINX sends records without blocking, and the kernel queues few on a unix
+// socket (net.unix.max_dgram_qlen, 10 in a new network namespace): a record
+// the socket cannot queue is lost. The socket's own thread reads them while
+// every worker loop is busy, so none is refused.
+TEST_F(ResponsePhase, RecordsAreReadWhileTheWorkerLoopsAreBusy) {
+  size_t qlen = 10;
+  if (FILE* f = fopen("/proc/sys/net/unix/max_dgram_qlen", "r")) {
+    if (fscanf(f, "%zu", &qlen) != 1) qlen = 10;
+    fclose(f);
+  }
+  const size_t n = qlen + 40;
+  if (n > 400) GTEST_SKIP() << "net.unix.max_dgram_qlen is " << qlen << ": too many streams";
+  Start(60000, 1000, /*threads=*/1);
+  for (size_t i = 0; i < n; ++i) Pick("busy-" + std::to_string(i));
+  ASSERT_TRUE(Eventually([&] { return bridge_->holds()->size() == n; }));
+  // The only worker loop sleeps while NGINX's records arrive.
+  std::atomic<bool> asleep{false};
+  boost::asio::post(bridge_->holds()->first()->loop(), [&] {
+    asleep = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  });
+  ASSERT_TRUE(Eventually([&] { return asleep.load(); }));
+  int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string path = dir_.File("completion.sock");
+  strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  size_t refused = 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::string msg =
+        "<190>Nov 26 21:40:00 nginx: epp-completion-v2 key=" + KeyOf("busy-" + std::to_string(i)) +
+        " status=200 upstream=\"127.0.0.1:8001\"";
+    if (send(fd, msg.data(), msg.size(), MSG_DONTWAIT) < 0) ++refused;  // as NGINX sends
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  close(fd);
+  EXPECT_EQ(refused, 0u) << "of " << n << " records, with max_dgram_qlen " << qlen;
+  EXPECT_TRUE(Eventually([&] { return bridge_->holds()->size() == 0 && Open() == 0; }))
+      << bridge_->holds()->size() << " still held";
 }
 
 TEST_F(ResponsePhase, EppThatClosesTheStreamItselfIsTolerated) {
