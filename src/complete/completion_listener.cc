@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "observe/entry_guard.h"
@@ -88,13 +89,16 @@ void CompletionListener::Stop() {
 }
 
 void CompletionListener::ReadLoop() {
-  constexpr size_t kDatagramBytes = 8192;  // a record is a few hundred bytes
-  std::vector<std::array<char, kDatagramBytes>> buffers(kBatch);
+  // A record is a few hundred bytes and the parser refuses one over 4 KiB: a
+  // longer datagram is cut to one byte more, and refused. Left uninitialised,
+  // the pages are touched only as records arrive.
+  constexpr size_t kDatagramBytes = 4096 + 1;
+  std::unique_ptr<char[]> buffers(new char[kBatch * kDatagramBytes]);
   std::array<iovec, kBatch> iov{};
   std::array<mmsghdr, kBatch> msgs{};
   while (!stopping_.load()) {
     for (int i = 0; i < kBatch; ++i) {
-      iov[i] = {buffers[i].data(), buffers[i].size()};
+      iov[i] = {buffers.get() + i * kDatagramBytes, kDatagramBytes};
       msgs[i] = {};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
@@ -112,7 +116,7 @@ void CompletionListener::ReadLoop() {
     std::vector<CompletionRecord> records;
     records.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
-      std::string_view datagram(buffers[i].data(), msgs[i].msg_len);
+      std::string_view datagram(buffers.get() + i * kDatagramBytes, msgs[i].msg_len);
       CompletionRecord record;
       std::string error;
       if (ParseCompletionRecord(datagram, &record, &error)) {

@@ -150,6 +150,20 @@ double Count(const std::string& series) {
   return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
 }
 
+// A datagram past the record's 4 KiB bound is cut where it is read and
+// refused whole: its stream stays held.
+TEST_F(ResponsePhase, AnOversizedRecordIsMalformed) {
+  Start();
+  Pick("big-1");
+  const std::string malformed = R"(epp_bridge_completion_records_total{result="malformed"})";
+  double before = Count(malformed);
+  SendRecord("epp-completion-v2 key=" + KeyOf("big-1") +
+             " status=200 upstream=\"127.0.0.1:8001\" " + std::string(9000, 'x'));
+  EXPECT_TRUE(Eventually([&] { return Count(malformed) == before + 1; }));
+  EXPECT_EQ(bridge_->holds()->size(), 1u);
+  EXPECT_EQ(Open(), 1);
+}
+
 // Each worker loop holds the streams of its own connections; a record is
 // read on the first loop and reaches the loop that holds its stream. Each
 // record is counted once, by the loop that decides it.
