@@ -346,8 +346,10 @@ fi
 if wants fullpath; then
     section "full path: NGINX+NJS+bridge+dev-epp+mock vs plain NGINX proxy_pass, $CONC connections, $ROUNDS rounds"
     # As deployed: the bridge holds each picked stream until NGINX's completion record.
-    start_bridge_named bridge-gw GWB GWB_PID --completion-socket "$E2E_TMP/completion.sock" \
-        --completion-socket-group "$(nginx_worker_group)"
+    # BENCH_FULLPATH_ARGS: more serve flags for this bridge, split on spaces.
+    # shellcheck disable=SC2086
+    start_bridge_named bridge-gw GWB GWB_PID ${BENCH_FULLPATH_ARGS:-} \
+        --completion-socket "$E2E_TMP/completion.sock" --completion-socket-group "$(nginx_worker_group)"
     start_gateway one-pool.conf.in "BRIDGE_ADDR=127.0.0.1:$GWB" "EPP_PORT=$EPP" \
         "POOL_SERVERS=$(pool_servers "${MOCK_PORTS[0]}")"
     GW_PID="$SPAWNED_PID"
