@@ -13,11 +13,13 @@
 
 #include "observe/metrics.h"
 #include "stack.h"
+#include "support/metric_value.h"
 
 namespace eppb::testing {
 namespace {
 
 using testing_support::HttpClient;
+using testing_support::MetricValue;
 
 class ResponsePhase : public ::testing::Test {
  protected:
@@ -143,23 +145,16 @@ TEST_F(ResponsePhase, BadDuplicateAndUnknownRecordsAreHarmless) {
   EXPECT_EQ(Pick("after-1").empty(), false);  // the bridge still serves
 }
 
-// The value of one counter series on /metrics (0 when absent).
-double Count(const std::string& series) {
-  std::string text = Metrics::Get().Serialize();
-  size_t at = text.find("\n" + series + " ");
-  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size() + 2));
-}
-
 // A datagram past the record's 4 KiB bound is cut where it is read and
 // refused whole: its stream stays held.
 TEST_F(ResponsePhase, AnOversizedRecordIsMalformed) {
   Start();
   Pick("big-1");
   const std::string malformed = R"(epp_bridge_completion_records_total{result="malformed"})";
-  double before = Count(malformed);
+  double before = MetricValue(malformed);
   SendRecord("epp-completion-v2 key=" + KeyOf("big-1") +
              " status=200 upstream=\"127.0.0.1:8001\" " + std::string(9000, 'x'));
-  EXPECT_TRUE(Eventually([&] { return Count(malformed) == before + 1; }));
+  EXPECT_TRUE(Eventually([&] { return MetricValue(malformed) == before + 1; }));
   EXPECT_EQ(bridge_->holds()->size(), 1u);
   EXPECT_EQ(Open(), 1);
 }
@@ -180,7 +175,7 @@ TEST_F(ResponsePhase, RecordsReachTheLoopThatHoldsTheStream) {
   EXPECT_EQ(bridge_->holds()->first()->size(), 1u) << "one stream on each loop";
   const std::string matched = R"(epp_bridge_completion_records_total{result="matched"})";
   const std::string unknown = R"(epp_bridge_completion_records_total{result="unknown"})";
-  double matched0 = Count(matched), unknown0 = Count(unknown);
+  double matched0 = MetricValue(matched), unknown0 = MetricValue(unknown);
   for (const char* id : {"loop-a", "loop-b", "loop-nobody"}) {
     SendRecord("epp-completion-v2 key=" + KeyOf(id) + " status=200 upstream=\"127.0.0.1:8001\"");
   }
@@ -190,8 +185,8 @@ TEST_F(ResponsePhase, RecordsReachTheLoopThatHoldsTheStream) {
     ASSERT_TRUE(rec) << id;
     EXPECT_TRUE(rec->response_headers_seen) << id;
   }
-  EXPECT_TRUE(Eventually([&] { return Count(unknown) == unknown0 + 1; }));
-  EXPECT_EQ(Count(matched), matched0 + 2);
+  EXPECT_TRUE(Eventually([&] { return MetricValue(unknown) == unknown0 + 1; }));
+  EXPECT_EQ(MetricValue(matched), matched0 + 2);
   EXPECT_EQ(Metrics::Get().Serialize().find(R"(result="passed")"), std::string::npos);
 }
 
