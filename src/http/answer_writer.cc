@@ -10,6 +10,23 @@ namespace http = boost::beast::http;
 
 namespace {
 
+// X-EPP-Remove's value: the removed names, comma-separated.
+std::string JoinRemovals(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& r : names) {
+    if (!joined.empty()) joined += ',';
+    joined += r;
+  }
+  return joined;
+}
+
+void AppendField(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
 HttpResponse Render(BridgeAnswer&& a, unsigned version, bool keep_alive) {
   HttpResponse res;
   res.version(version);
@@ -21,14 +38,7 @@ HttpResponse Render(BridgeAnswer&& a, unsigned version, bool keep_alive) {
       res.set("X-Gateway-Destination-Endpoint", a.endpoints.front().ToString());
       res.set("X-EPP-Endpoints", JoinEndpoints(a.endpoints));
       for (const auto& h : a.headers) res.insert("X-EPP-Set-" + h.key, h.value);
-      if (!a.remove_headers.empty()) {
-        std::string joined;
-        for (const auto& r : a.remove_headers) {
-          if (!joined.empty()) joined += ',';
-          joined += r;
-        }
-        res.set("X-EPP-Remove", joined);
-      }
+      if (!a.remove_headers.empty()) res.set("X-EPP-Remove", JoinRemovals(a.remove_headers));
       res.set("X-EPP-Body", a.body_mutated ? "mutated" : "original");
       if (!a.body_mutated) a.body.clear();
       break;
@@ -89,19 +99,7 @@ void AppendHead(const HttpResponse& res, std::string* out) {
   out->push_back(' ');
   out->append(res.reason());
   out->append("\r\n");
-  for (const auto& f : res) {
-    out->append(f.name_string());
-    out->append(": ");
-    out->append(f.value());
-    out->append("\r\n");
-  }
-  out->append("\r\n");
-}
-
-void AppendField(std::string_view name, std::string_view value, std::string* out) {
-  out->append(name);
-  out->append(": ");
-  out->append(value);
+  for (const auto& f : res) AppendField(f.name_string(), f.value(), out);
   out->append("\r\n");
 }
 
@@ -115,24 +113,12 @@ void AppendPickedHead(const BridgeAnswer& a, unsigned version, bool keep_alive, 
   AppendField("Server", "epp-bridge", out);
   AppendField("X-EPP-Outcome", OutcomeName(Outcome::kPicked), out);
   AppendField("X-Gateway-Destination-Endpoint", a.endpoints.front().ToString(), out);
-  out->append("X-EPP-Endpoints: ");
-  for (size_t i = 0; i < a.endpoints.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    out->append(a.endpoints[i].ToString());
-  }
-  out->append("\r\n");
+  AppendField("X-EPP-Endpoints", JoinEndpoints(a.endpoints), out);
   for (const auto& h : a.headers) {
     out->append("X-EPP-Set-");
     AppendField(h.key, h.value, out);
   }
-  if (!a.remove_headers.empty()) {
-    out->append("X-EPP-Remove: ");
-    for (size_t i = 0; i < a.remove_headers.size(); ++i) {
-      if (i > 0) out->push_back(',');
-      out->append(a.remove_headers[i]);
-    }
-    out->append("\r\n");
-  }
+  if (!a.remove_headers.empty()) AppendField("X-EPP-Remove", JoinRemovals(a.remove_headers), out);
   AppendField("X-EPP-Body", a.body_mutated ? "mutated" : "original", out);
   if (version == 10 && keep_alive) AppendField("Connection", "keep-alive", out);
   if (version != 10 && !keep_alive) AppendField("Connection", "close", out);
