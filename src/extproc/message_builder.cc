@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 
 #include "extproc/metadata_keys.h"
 
@@ -57,22 +58,16 @@ void MessageBuilder::Headers(const BridgeRequest& req, bool end_of_stream, const
   struct Kept {
     extproc::ProcessingRequest first;
     extproc::HttpHeaders headers;
-    bool busy = false;  // a sink that builds again gets a message of its own
+    bool busy = false;  // lent out: a sink that builds again gets a Kept of its own
   };
   thread_local Kept kept;
-  if (kept.busy) {
-    extproc::ProcessingRequest first;
-    Fill(req, end_of_stream, first.mutable_request_headers());
-    SetModes(&first);
-    AttachSubset(req, &first);
-    sink(first);
-    return;
-  }
-  kept.busy = true;
-  size_t bytes = Fill(req, end_of_stream, &kept.headers);
-  if (!kept.first.has_protocol_config()) SetModes(&kept.first);
-  kept.first.unsafe_arena_set_allocated_request_headers(&kept.headers);
-  AttachSubset(req, &kept.first);
+  std::optional<Kept> own;
+  Kept& k = kept.busy ? own.emplace() : kept;
+  k.busy = true;
+  size_t bytes = Fill(req, end_of_stream, &k.headers);
+  if (!k.first.has_protocol_config()) SetModes(&k.first);
+  k.first.unsafe_arena_set_allocated_request_headers(&k.headers);
+  AttachSubset(req, &k.first);
   struct Return {  // also when the sink throws
     Kept& k;
     size_t bytes;
@@ -83,8 +78,8 @@ void MessageBuilder::Headers(const BridgeRequest& req, bool end_of_stream, const
       if (bytes > kKeptHeaderBytes) extproc::HttpHeaders().Swap(&k.headers);
       k.busy = false;
     }
-  } give_back{kept, bytes};
-  sink(kept.first);
+  } give_back{k, bytes};
+  sink(k.first);
 }
 
 void MessageBuilder::Body(const BridgeRequest& req, std::string_view body, size_t* sent, bool end,
