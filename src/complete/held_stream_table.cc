@@ -99,10 +99,8 @@ const char* HeldStreamTable::Complete(const CompletionRecord& record) {
     Erase(it);
     Remember(completed_, completed_order_, record.request_id);
     Published();
-    metrics_.CountCompletionRecord("matched");
-    return "matched";
-  }
-  if (completed_.contains(record.request_id)) {
+    result = "matched";
+  } else if (completed_.contains(record.request_id)) {
     result = "duplicate";
   } else if (expired_.contains(record.request_id)) {
     result = "late";
@@ -110,11 +108,13 @@ const char* HeldStreamTable::Complete(const CompletionRecord& record) {
     boost::asio::post(next_->loop_, [next = next_, record] {
       Guarded("held-stream-table", [&] { next->Complete(record); });
     });
-    return "passed";
+    return "passed";  // counted by the table that decides it
   }
   metrics_.CountCompletionRecord(result);
-  LogEventLimited(spdlog::level::debug, "completion-record",
-                  {{"key", record.request_id}, {"result", result}});
+  if (std::string_view(result) != "matched") {
+    LogEventLimited(spdlog::level::debug, "completion-record",
+                    {{"key", record.request_id}, {"result", result}});
+  }
   return result;
 }
 
