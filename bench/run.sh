@@ -258,7 +258,8 @@ if wants floors; then
     t1=() v_p1=()
     v_p50=() v_p99=() v_s50=() v_s99=() v_b50=() v_b99=()
     for ((r = 1; r <= ROUNDS; r++)); do
-        # client floor, closed loop and one at a time
+        # client floor, closed loop and one at a time; pick on its default
+        # worker loops, as many as the bridge's, is the own cost's client
         timed_run pick "${PICK_H2[@]}" --requests "$FLOOR_N" --concurrency "$CONC"
         pc="$(us_per_req 0 "$CLIENT_CPU" "$NREQ")"
         timed_run floor "${FLOOR[@]}" --requests "$FLOOR_N" --concurrency "$CONC"
@@ -289,7 +290,7 @@ if wants floors; then
         l99+=("$(ratio "$b99" "$(awk -v a="$p99" -v b="$s99" 'BEGIN{print a+b}')")")
         v_pc+=("$pc") v_fc+=("$fc") v_ps+=("$ps") v_fs+=("$fs") v_bc+=("$bc") v_sc+=("$sc")
         v_p50+=("$p50") v_p99+=("$p99") v_s50+=("$s50") v_s99+=("$s99") v_b50+=("$b50") v_b99+=("$b99")
-        echo "  round $r: CPU us/req: pick $p1 (one loop; $pc on two) / floor $fc at $CONC," \
+        echo "  round $r: CPU us/req: pick $p1 (one loop; $pc on its default loops) / floor $fc at $CONC," \
             "pick $ps / floor $fs one at a time; bridge $bc vs pick $pc + floor server $sc"
         echo "           latency ms: bridge p50 $b50 p99 $b99, pick p50 $p50 p99 $p99," \
             "floor server p50 $s50 p99 $s99; ratios ${cf32[-1]} ${cf1[-1]} ${own[-1]} ${l50[-1]} ${l99[-1]}"
@@ -298,8 +299,8 @@ if wants floors; then
         "medians us/req: pick $(median "${v_p1[@]}"), floor $(median "${v_fc[@]}")"
     report_rounds "client floor: pick (h2, one loop) / h2_floor_client CPU, one at a time" "<=" 1.5 cf1 \
         "medians us/req: pick $(median "${v_ps[@]}"), floor $(median "${v_fs[@]}")"
-    info_rounds "client floor with pick on two loops (--threads 2), $CONC in flight" t1 \
-        "medians us/req: pick on two loops $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
+    info_rounds "client floor with pick on its default loops (as many as the bridge's), $CONC in flight" t1 \
+        "medians us/req: pick $(median "${v_pc[@]}"), floor $(median "${v_fc[@]}")"
     report_rounds "own cost: bridge CPU / (pick + http1_floor_server)" "<=" 1.2 own \
         "medians us/req: bridge $(median "${v_bc[@]}"), pick $(median "${v_pc[@]}"), floor server $(median "${v_sc[@]}")"
     report_rounds "latency p50, one at a time: bridge / (pick + floor server)" "<=" 1.2 l50 \

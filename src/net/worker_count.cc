@@ -62,11 +62,15 @@ unsigned CpusFromCpuMax(std::string_view cpu_max) {
   return CpusFromCfs(q, p);  // "max" does not parse: unlimited
 }
 
-unsigned DefaultWorkerCount() {
+unsigned ServeWorkerCount(unsigned cpus) { return std::max(1u, (cpus + 1) / 2); }
+
+unsigned UsableCpus() {
   unsigned n = AffinityCpus();
   if (n == 0) n = std::thread::hardware_concurrency();
   if (unsigned quota = QuotaCpus(); quota > 0) n = std::min(n, quota);
   return std::max(1u, n);
 }
+
+unsigned DefaultWorkerCount() { return ServeWorkerCount(UsableCpus()); }
 
 }  // namespace eppb

@@ -57,8 +57,11 @@ CLI::App* AddPickCommand(CLI::App* app, PickOptions* o) {
          "Start requests at this fixed rate per second, at most --concurrency in flight "
          "(0: each finished request starts the next)",
          l);
-  AddOpt(cmd, "--threads", o->threads,
-         "Client threads, each running its own event loop (0: one per CPU it may use)", l);
+  AddOpt(
+      cmd, "--threads", o->threads,
+      "Client threads, each running its own event loop (0: as serve, one per two CPUs it may use, "
+      "rounded up)",
+      l);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", l);
   return cmd;
 }

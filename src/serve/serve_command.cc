@@ -103,10 +103,12 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          "a loop closes its oldest",
          resp);
   AddTlsFlags(cmd, &o->tls);
-  AddOpt(cmd, "--threads", o->threads,
-         "Worker threads, each running its own event loop (0: one per CPU the process may use: its "
-         "affinity mask, at most its CPU quota, e.g. a Pod's CPU limit, rounded up)",
-         proc);
+  AddOpt(
+      cmd, "--threads", o->threads,
+      "Worker threads, each running its own event loop (0: one per two CPUs the process may use, "
+      "rounded up; those CPUs are its affinity mask, at most its CPU quota, e.g. a Pod's CPU "
+      "limit, rounded up)",
+      proc);
   AddOpt(cmd, "--grace-ms", o->grace_ms, "On SIGTERM, how long in-flight exchanges may finish",
          proc);
   AddOpt(cmd, "--log-level", o->log_level, "trace, debug, info, warn, error", proc);

@@ -40,7 +40,7 @@ struct ServeOptions {
   int hold_ttl_ms = 600000;
   size_t max_held_streams = 10000;
   int grace_ms = 25000;
-  unsigned threads = 0;  // 0: one per core
+  unsigned threads = 0;  // 0: one per two usable CPUs (net/worker_count.h)
   std::string log_level = "info";
   std::string log_format = "text";
   std::string admin_listen = "127.0.0.1:54801";  // empty: no admin listener

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dev_epp_process.h"
+#include "net/worker_count.h"
 #include "support/http_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -101,8 +102,9 @@ TEST_F(Operations, OverHttp2GrpcNeverStarts) {
   }
 }
 
-// --threads 0 runs one worker per CPU the process may use, not per core of
-// the machine: started on one CPU, the bridge has one worker.
+// --threads 0 runs one worker per two CPUs the process may use, rounded up,
+// not per core of the machine: started on one CPU, the bridge has one
+// worker; on the CPUs this test may use, half of them.
 TEST_F(Operations, DefaultWorkersFollowTheCpusItMayUse) {
   cpu_set_t mine, one;
   CPU_ZERO(&mine);
@@ -122,6 +124,17 @@ TEST_F(Operations, DefaultWorkersFollowTheCpusItMayUse) {
   auto names = ThreadNames(bridge_->pid());
   // The main thread and one worker (and Asio's resolver thread, for a name).
   EXPECT_LE(names.size(), 3u) << ::testing::PrintToString(names);
+  auto threads = bridge_->WaitForLog("threads=", std::chrono::seconds(5));
+  ASSERT_TRUE(threads) << bridge_->Log();
+  EXPECT_EQ(std::stoi(*threads), 1) << bridge_->Log();
+
+  // On every CPU this test may use (the child has the same mask and quota).
+  const unsigned cpus = eppb::UsableCpus();
+  StartBridge({"--epp-transport", "h2"});
+  ASSERT_EQ(HttpClient(port_).Send("POST", "/", Epp(), kChat).status, 200);
+  threads = bridge_->WaitForLog("threads=", std::chrono::seconds(5));
+  ASSERT_TRUE(threads) << bridge_->Log();
+  EXPECT_EQ(std::stoi(*threads), static_cast<int>((cpus + 1) / 2)) << cpus << " CPUs";
 }
 
 TEST_F(Operations, MetricsMoveWithRealTraffic) {

@@ -139,13 +139,14 @@ nginx_worker_group() {
 # start_bridge [ARGS...]: the bridge; its port is stored in BRIDGE_PORT,
 # its pid in BRIDGE_PID.
 # Held streams (--completion-socket, mode 0660, NGINX's workers' group)
-# unless NO_COMPLETION=1.
+# unless NO_COMPLETION=1. Two worker loops, as on a machine of three or more
+# CPUs, so that NGINX's connections and their records reach both.
 start_bridge() {
     local held=(--completion-socket "$E2E_TMP/completion.sock"
                 --completion-socket-group "$(nginx_worker_group)")
     [[ "${NO_COMPLETION:-}" == 1 ]] && held=()
     start_on_port bridge BRIDGE_PORT "$BIN" serve --listen 127.0.0.1:@PORT@ \
-        --endpoint-picker-disable-tls "${held[@]}" "$@"
+        --endpoint-picker-disable-tls --threads 2 "${held[@]}" "$@"
     # shellcheck disable=SC2034  # read by the tests
     BRIDGE_PID="$SPAWNED_PID"
 }

@@ -1,5 +1,5 @@
-// `--threads 0`: one worker per CPU the process may use, its CPU quota
-// included.
+// `--threads 0`: one worker per two CPUs the process may use (its CPU quota
+// included), rounded up.
 #include "net/worker_count.h"
 
 #include <gtest/gtest.h>
@@ -26,11 +26,20 @@ TEST(WorkerCount, CgroupV1CfsQuota) {
   EXPECT_EQ(CpusFromCfs(100000, -1), 0u);
 }
 
+TEST(WorkerCount, ServeRunsOnePerTwoCpusRoundedUp) {
+  EXPECT_EQ(ServeWorkerCount(0), 1u);
+  EXPECT_EQ(ServeWorkerCount(1), 1u);
+  EXPECT_EQ(ServeWorkerCount(2), 1u);
+  EXPECT_EQ(ServeWorkerCount(3), 2u);
+  EXPECT_EQ(ServeWorkerCount(4), 2u);
+  EXPECT_EQ(ServeWorkerCount(64), 32u);
+}
+
 TEST(WorkerCount, NeverMoreThanTheAffinityMaskAllowsAndAtLeastOne) {
   cpu_set_t set;
   CPU_ZERO(&set);
   ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
-  unsigned n = DefaultWorkerCount();
+  unsigned n = UsableCpus();
   EXPECT_GE(n, 1u);
   EXPECT_LE(n, static_cast<unsigned>(CPU_COUNT(&set)));
 }
