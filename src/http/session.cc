@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cerrno>
@@ -25,6 +26,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The read-ahead takes up to this much of the next request at once.
+constexpr size_t kReadAheadBytes = 64 * 1024;
+// How long a lingering close reads and drops what the caller still sends.
+constexpr std::chrono::milliseconds kLingerTime{5000};
+
 bool IsClosed(boost::beast::error_code ec) {
   return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
          ec == boost::beast::error::timeout || ec == asio::error::eof ||
@@ -34,7 +40,10 @@ bool IsClosed(boost::beast::error_code ec) {
 }  // namespace
 
 Session::Session(asio::ip::tcp::socket socket, ServerContext* ctx)
-    : stream_(std::move(socket)), fd_(stream_.socket().native_handle()), ctx_(ctx) {
+    : stream_(std::move(socket)),
+      fd_(stream_.socket().native_handle()),
+      ctx_(ctx),
+      ahead_timer_(stream_.get_executor()) {
   // Beast sizes each read from the buffer's capacity; start it large so a
   // big prompt arrives in 64 KiB reads, not 512-byte ones.
   buffer_.reserve(64 * 1024);
@@ -53,7 +62,6 @@ void Session::Run() {
 
 void Session::DoRead() {
   state_ = State::kReading;
-  ++generation_;
   linger_ = false;
   head_request_ = false;
   parser_.emplace();
@@ -252,33 +260,55 @@ bool Session::Open(bool body_follows, BridgeAnswer* answer) {
 void Session::AwaitAnswer() {
   state_ = State::kExchanging;
   stream_.expires_never();
-  WatchForHangup();
+  // Bytes of a next request already in: the caller is there, and the
+  // answer is written before they are read.
+  if (buffer_.size() == 0) ReadAhead();
 }
 
-void Session::WatchForHangup() {
-  stream_.socket().async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
-        self->Guard("session-watch", [&] { self->OnWatch(ec, gen); });
+void Session::ReadAhead() {
+  read_ahead_pending_ = true;
+  read_ahead_error_ = {};
+  ++ahead_generation_;
+  stream_.socket().async_read_some(
+      buffer_.prepare(boost::beast::read_size(buffer_, kReadAheadBytes)),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        self->Guard("session-read-ahead", [&] { self->OnReadAhead(ec, n); });
       });
 }
 
-// The socket is readable (or the wait failed) while an exchange runs.
-void Session::OnWatch(boost::system::error_code ec, uint64_t gen) {
-  if (state_ != State::kExchanging || gen != generation_) return;  // a stale watch
-  if (!ec) {
-    // Readiness alone is not a hang-up: an edge-triggered wake-up can be
-    // left over from bytes the request read already took. Peek to tell.
-    char b;
-    ssize_t n = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n > 0) return;  // pipelined bytes: the caller is still there
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      return WatchForHangup();  // spurious: keep watching
-    }
+void Session::OnReadAhead(boost::system::error_code ec, size_t n) {
+  read_ahead_pending_ = false;
+  if (!ec) buffer_.commit(n);
+  switch (state_) {
+    case State::kExchanging:
+      if (!ec) return;  // the caller's next request: it is still there
+      LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
+      ctx_->metrics->CountCallerHangup();
+      return Close();  // aborts the exchange
+    case State::kWriting:
+      read_ahead_error_ = ec;  // AfterWrite closes on it; bytes wait in buffer_
+      return;
+    case State::kReading:  // the answer is out: the next request's first bytes, or the end
+      ahead_timer_.cancel();
+      if (ec) return Close();
+      return DoRead();
+    case State::kLingering:
+      ahead_timer_.cancel();
+      buffer_.consume(buffer_.size());
+      stream_.expires_after(kLingerTime);
+      return OnLingerRead(ec, n);
+    default:
+      return;  // closed
   }
-  LogEvent(spdlog::level::info, "caller-hangup", {{"request_id", request_id_}, {"epp", epp_}});
-  ctx_->metrics->CountCallerHangup();
-  Close();  // aborts the exchange
+}
+
+void Session::BoundReadAhead(std::chrono::milliseconds limit) {
+  ahead_timer_.expires_after(limit);
+  ahead_timer_.async_wait(
+      [self = shared_from_this(), gen = ahead_generation_](boost::system::error_code ec) {
+        if (ec || gen != self->ahead_generation_ || !self->read_ahead_pending_) return;
+        self->Guard("session-read-ahead", [&] { self->Close(); });
+      });
 }
 
 void Session::OnAnswer(BridgeAnswer answer) {
@@ -333,7 +363,6 @@ ssize_t Session::SendNow() {
 
 void Session::Write(BridgeAnswer answer, bool keep_alive) {
   state_ = State::kWriting;
-  ++generation_;  // a hang-up watch still pending is stale now
   keep_alive = Render(std::move(answer), keep_alive);
   ssize_t sent = SendNow();
   if (sent < 0) return Close();  // the caller is gone
@@ -360,7 +389,11 @@ void Session::OnWrite(bool keep_alive, boost::beast::error_code ec) {
 void Session::AfterWrite(bool keep_alive) {
   body_.clear();  // head_ keeps its capacity for the next answer
   if (linger_) return Linger();
-  if (!keep_alive) return Close();
+  if (!keep_alive || read_ahead_error_) return Close();
+  if (read_ahead_pending_) {  // it reads the next request: no new read
+    state_ = State::kReading;
+    return BoundReadAhead(ctx_->limits.idle_timeout);
+  }
   DoRead();  // a pipelined request already in buffer_ is parsed at once
 }
 
@@ -417,7 +450,8 @@ void Session::Linger() {
   state_ = State::kLingering;
   boost::system::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(5));
+  if (read_ahead_pending_) return BoundReadAhead(kLingerTime);  // it reads on, to drop
+  stream_.expires_after(kLingerTime);
   stream_.async_read_some(asio::buffer(discard_),
                           [self = shared_from_this()](boost::beast::error_code e, size_t n) {
                             self->Guard("session-linger", [&] { self->OnLingerRead(e, n); });
@@ -439,6 +473,7 @@ void Session::Close() {
   state_ = State::kClosed;
   if (exchange_ && exchange_->Abort()) EndInflight();
   exchange_.reset();
+  ahead_timer_.cancel();  // its handler holds the session
   boost::system::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.close();

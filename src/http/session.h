@@ -5,12 +5,14 @@
 // connection's strand. Everything below runs there, including the
 // exchange's answer (Exchange calls `done` on the same strand), so only the
 // strand ever reads, writes or closes the connection, and nothing here
-// takes a lock. While an exchange runs, the socket is watched so that a
-// caller that hangs up cancels the EPP stream at once.
+// takes a lock. From a request's end to its answer one read stays pending
+// (the read-ahead), so that a caller that hangs up cancels the EPP stream at
+// once; it is also the next request's first read.
 #pragma once
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
@@ -35,7 +37,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kReading,     // waiting for (the rest of) a request; idle between requests
     kStreaming,   // body arriving (Content-Length): the EPP has the headers and gets the
                   // body as it comes; an answer that comes first waits in `answer_`
-    kExchanging,  // exchange in flight; socket watched for hang-up
+    kExchanging,  // exchange in flight; the read-ahead tells a hang-up
     kWriting,     // answer being written
     kLingering,   // answered early (413, 431, 400): draining the unread request, then close
     kClosed,      // socket shut; the session dies with its last handler
@@ -64,11 +66,19 @@ class Session : public std::enable_shared_from_this<Session> {
   // `body_follows`, still to come). False with the answer in `*answer` when
   // the request is refused before any exchange.
   bool Open(bool body_follows, BridgeAnswer* answer);
-  // The request is all read and its exchange runs: no read timeout, the
-  // socket watched for a hang-up (kExchanging).
+  // The request is all read and its exchange runs: no read timeout, and the
+  // read-ahead pending (kExchanging).
   void AwaitAnswer();
-  void WatchForHangup();
-  void OnWatch(boost::system::error_code ec, uint64_t gen);
+  // One read into buffer_, pending until bytes come or the connection ends:
+  // while kExchanging an end is a hang-up and bytes are the caller's next
+  // request (kept, not read further); once the answer is out, it is that
+  // request's first read (kReading) or a linger read (kLingering), bounded
+  // by `ahead_timer_`. It is never re-armed: no system call per request
+  // beyond the read that returns nothing yet.
+  void ReadAhead();
+  void OnReadAhead(boost::system::error_code ec, size_t n);
+  // The answer is out and the read-ahead still pending: it may wait `limit`.
+  void BoundReadAhead(std::chrono::milliseconds limit);
   // The exchange's answer (from Exchange's `done`, on the strand).
   void OnAnswer(BridgeAnswer answer);
   // The exchange is over, answered or abandoned: one fewer in flight.
@@ -111,7 +121,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_ = false;                      // the request was not read to its end
   size_t lingered_ = 0;                      // bytes dropped while lingering
   std::array<char, 16384> discard_;
-  uint64_t generation_ = 0;  // bumps per request and per answer; stale watches are ignored
+  bool read_ahead_pending_ = false;
+  // The read-ahead ended with an error while the answer was being written:
+  // the connection closes once it is out.
+  boost::system::error_code read_ahead_error_;
+  uint64_t ahead_generation_ = 0;  // bumps per read-ahead; a stale bound is ignored
+  boost::asio::steady_timer ahead_timer_;
   State state_ = State::kReading;
   std::shared_ptr<Exchange> exchange_;  // while kStreaming (until answered) and kExchanging
   // kStreaming: the answer, once known, written when the body has all arrived.

@@ -3,6 +3,9 @@
 // Transfer-Encoding framings RFC 9112 says to refuse.
 #include <sys/socket.h>
 
+#include <chrono>
+#include <thread>
+
 #include "stack.h"
 #include "support/raw_client.h"
 
@@ -74,6 +77,47 @@ TEST_F(HttpEdges, TwoPipelinedRequestsGetTwoAnswersAtOnce) {
   EXPECT_EQ(a.result_int(), 200);
   EXPECT_EQ(b.result_int(), 200);
   EXPECT_EQ(b["X-EPP-Outcome"], "picked");
+}
+
+// The read that waits for a hang-up while an exchange runs takes a request
+// sent meanwhile: it is answered after the first one, in order.
+TEST_F(HttpEdges, ARequestSentWhileAnExchangeRunsIsAnsweredAfterIt) {
+  Raw c(bridge_->port());
+  c.Write(Request(epp_->port(), kChatBody, "X-Dev-Epp-Fault: delay=300\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the EPP is still deciding
+  c.Write(Request(epp_->port(), kChatBody, "X-Dev-Epp-Fault: status=429\r\n"));
+  Response a, b;
+  ASSERT_TRUE(c.Read(&a, false, 3000));
+  ASSERT_TRUE(c.Read(&b, false, 3000)) << "the request sent meanwhile stalled";
+  EXPECT_EQ(a.result_int(), 200);
+  EXPECT_EQ(a["X-EPP-Outcome"], "picked");
+  EXPECT_EQ(b.result_int(), 429);
+  // The connection goes on reading the next request.
+  c.Write(Request(epp_->port(), kChatBody));
+  Response n;
+  ASSERT_TRUE(c.Read(&n, false, 3000));
+  EXPECT_EQ(n.result_int(), 200);
+}
+
+// A caller that half-closes once its answer is out has its connection
+// closed; one that half-closes while its exchange runs has hung up.
+TEST_F(HttpEdges, AHalfCloseEndsTheConnectionAfterTheAnswerOrCancelsTheExchange) {
+  Raw after(bridge_->port());
+  after.Write(Request(epp_->port(), kChatBody));
+  Response r;
+  ASSERT_TRUE(after.Read(&r, false, 3000));
+  EXPECT_EQ(r.result_int(), 200);
+  after.ShutdownWrite();
+  EXPECT_TRUE(after.ClosedByPeer());
+
+  Raw during(bridge_->port());
+  during.Write(Request(epp_->port(), kChatBody, "X-Dev-Epp-Fault: delay=2000\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  during.ShutdownWrite();
+  EXPECT_TRUE(during.ClosedByPeer());  // at once, with no answer
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  ExpectServing();
 }
 
 TEST_F(HttpEdges, PipelinedAfterARejectionToo) {

@@ -26,6 +26,8 @@ RawClient::~RawClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void RawClient::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
 bool RawClient::Write(std::string_view s) {
   while (!s.empty()) {
     ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);

@@ -21,6 +21,8 @@ class RawClient {
 
   // Writes all of `s`; false if the connection refused it.
   bool Write(std::string_view s);
+  // Sends FIN: the client writes nothing more, and may still read.
+  void ShutdownWrite();
   // True when bytes (or EOF) arrive within `ms`.
   bool Readable(int ms);
   // Up to `n` raw bytes, waiting at most `ms` for each read.
