@@ -112,7 +112,8 @@ std::shared_ptr<ChannelRegistry::Entry> ChannelRegistry::Get(const EppTarget& ta
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options_.initial_backoff_ms);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options_.max_backoff_ms);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, options_.keepalive_ms);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, options_.keepalive_timeout_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, options_.connect_timeout_ms);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   // A private subchannel pool keeps this channel's connection its own.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

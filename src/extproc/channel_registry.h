@@ -23,7 +23,11 @@ struct ChannelOptions {
   int max_receive_bytes = 8 << 20;
   int initial_backoff_ms = 100;
   int max_backoff_ms = 5000;
-  int keepalive_ms = 30000;
+  int keepalive_ms = 300000;  // as H2ClientOptions
+  int keepalive_timeout_ms = 10000;
+  // gRPC's minimum connect timeout (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: each
+  // attempt may take the larger of it and the backoff).
+  int connect_timeout_ms = 10000;
   size_t max_targets = 64;
   HealthProbeOptions health;
 };

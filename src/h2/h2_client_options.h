@@ -26,7 +26,13 @@ struct H2ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
-  std::chrono::milliseconds keepalive{30000};  // PING while streams are open
+  // A PING while streams are open: at least gRPC servers' default minimum
+  // ping interval (5 minutes), or the EPP may end the connection (GOAWAY
+  // ENHANCE_YOUR_CALM) and the streams held on it.
+  std::chrono::milliseconds keepalive{300000};
+  // An unanswered PING ends the connection. A stream that ends by deadline
+  // or cancel on a connection that has been silent this long sends one at
+  // once (a stalled EPP is found by its first timed-out stream).
   std::chrono::milliseconds keepalive_timeout{10000};
   // grpc.health.v1 probes, on each target's connections (as for gRPC).
   HealthProbeOptions health;

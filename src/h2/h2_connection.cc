@@ -190,7 +190,7 @@ void H2Connection::OnPeerSettings() {
   if (ready_ || closed_) return;
   ready_ = true;
   connect_timer_.cancel();
-  last_ping_ack_ = std::chrono::steady_clock::now();
+  last_ping_ack_ = last_heard_ = std::chrono::steady_clock::now();
   ArmKeepalive(options_.keepalive);
   auto waiting = std::move(waiting_);
   waiting_.clear();
@@ -252,8 +252,9 @@ void H2Connection::ResumeData(int32_t id) {
 }
 
 void H2Connection::Reset(int32_t id, uint32_t h2_error_code) {
-  if (session_ && !closed_)
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, h2_error_code);
+  if (!session_ || closed_) return;
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, h2_error_code);
+  ProbeIfSilent();
 }
 
 void H2Connection::Flush() {
@@ -330,6 +331,7 @@ void H2Connection::Read() {
         return self->Fail(ec == asio::error::eof ? "the EPP closed the connection"
                                                  : "read from the EPP failed: " + ec.message());
       }
+      self->last_heard_ = std::chrono::steady_clock::now();
       self->Receive(self->read_buf_.data(), n);
       self->DeliverReady();
       if (self->closed_) return;
@@ -374,10 +376,23 @@ void H2Connection::OnKeepalive() {
   if (now < next) {
     return ArmKeepalive(std::chrono::ceil<std::chrono::milliseconds>(next - now));
   }
+  SendPing();
+}
+
+void H2Connection::SendPing() {
   nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
   ping_outstanding_ = true;
-  ArmKeepalive(options_.keepalive_timeout);
+  ArmKeepalive(options_.keepalive_timeout);  // OnKeepalive fails the connection if unanswered
   Flush();
+}
+
+void H2Connection::ProbeIfSilent() {
+  if (!ready_ || ping_outstanding_) return;
+  if (std::chrono::steady_clock::now() - last_heard_ < options_.keepalive_timeout) return;
+  LogEventLimited(
+      spdlog::level::info, "epp-connection-probe",
+      {{"epp", target_.Key()}, {"why", "a stream was given up on a silent connection"}});
+  SendPing();
 }
 
 void H2Connection::Fail(const std::string& why) {
@@ -458,6 +473,7 @@ int H2Connection::OnFrameRecvCb(nghttp2_session*, const nghttp2_frame* frame, vo
       if (frame->hd.flags & NGHTTP2_FLAG_ACK) {
         self->ping_outstanding_ = false;
         self->last_ping_ack_ = std::chrono::steady_clock::now();
+        self->ArmKeepalive(self->options_.keepalive);  // the next one a period after this
       }
       break;
     default:

@@ -93,6 +93,12 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   void DeliverReady();  // after Receive: each stream's replies, then its end
   void ArmKeepalive(std::chrono::milliseconds after);
   void OnKeepalive();
+  // A PING, answered within the keepalive timeout or the connection fails.
+  void SendPing();
+  // A stream was given up (deadline, cancel): on a connection that has
+  // heard nothing for the keepalive timeout, a PING now tells a stalled or
+  // unreachable EPP at once instead of at the next keepalive.
+  void ProbeIfSilent();
   void Fail(const std::string& why);  // Shutdown with UNAVAILABLE, and tell the pool
   template <class Handler>
   void AsyncWrite(Handler&& handler);
@@ -150,6 +156,7 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
   bool closed_ = false;
   bool ping_outstanding_ = false;
   std::chrono::steady_clock::time_point last_ping_ack_;
+  std::chrono::steady_clock::time_point last_heard_;  // the last read that brought bytes
 };
 
 }  // namespace eppb

@@ -171,6 +171,15 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   copts.health.unhealthy_interval = std::chrono::milliseconds(o.epp_health_unhealthy_interval_ms);
   copts.health.timeout = std::min(copts.health.interval, std::chrono::milliseconds(1000));
   copts.health.service = o.epp_health_service;
+  if (o.epp_keepalive_ms <= 0 || o.epp_keepalive_timeout_ms <= 0 || o.epp_connect_timeout_ms <= 0) {
+    *error =
+        "--epp-keepalive-ms, --epp-keepalive-timeout-ms and --epp-connect-timeout-ms must be "
+        "positive";
+    return nullptr;
+  }
+  copts.keepalive_ms = o.epp_keepalive_ms;
+  copts.keepalive_timeout_ms = o.epp_keepalive_timeout_ms;
+  copts.connect_timeout_ms = o.epp_connect_timeout_ms;
   copts.max_receive_bytes =
       static_cast<int>(std::min<size_t>(o.max_body_bytes + (1u << 20), size_t{1} << 30));
   // gRPC C++ (its channels, its threads and the channel monitor's) only
@@ -186,6 +195,9 @@ std::unique_ptr<BridgeServer> BridgeServer::Create(ServeOptions o, std::string* 
   h2.max_targets = o.max_epp_targets;
   h2.max_receive_bytes = static_cast<size_t>(copts.max_receive_bytes);
   h2.health = copts.health;
+  h2.keepalive = std::chrono::milliseconds(o.epp_keepalive_ms);
+  h2.keepalive_timeout = std::chrono::milliseconds(o.epp_keepalive_timeout_ms);
+  h2.connect_timeout = std::chrono::milliseconds(o.epp_connect_timeout_ms);
   s->client_ =
       MakeExtProcClient(o.epp_transport, s->registry_.get(), s->loops_, s->options_.tls, h2, error);
   if (!s->client_) {

@@ -86,6 +86,18 @@ CLI::App* AddServeCommand(CLI::App* app, ServeOptions* o) {
          epp);
   AddOpt(cmd, "--epp-health-service", o->epp_health_service,
          "Service name sent in those health checks", epp);
+  AddOpt(cmd, "--epp-keepalive-ms", o->epp_keepalive_ms,
+         "While streams are open on an EPP connection, a PING this often; a gRPC server may end a "
+         "connection that pings more often than every 5 minutes while it sends nothing (gRPC "
+         "C++'s default), and the streams held on it",
+         epp);
+  AddOpt(cmd, "--epp-keepalive-timeout-ms", o->epp_keepalive_timeout_ms,
+         "A PING not answered within this ends the connection and its streams (UNAVAILABLE); "
+         "over h2, a stream that ends by deadline or cancel on a connection silent this long "
+         "sends one at once",
+         epp);
+  AddOpt(cmd, "--epp-connect-timeout-ms", o->epp_connect_timeout_ms,
+         "Longest a connection to an EPP may take to be ready (TCP, TLS, HTTP/2 settings)", epp);
   const std::string resp = "Response phase (held streams)";
   AddOpt(cmd, "--completion-socket", o->completion_socket,
          "Unix datagram socket (absolute path, mode 0660) for NGINX's completion records; when "

@@ -64,6 +64,9 @@ TEST(Flags, InvalidConfigurationIsFatalAndClear) {
       {{"serve", "--max-answer-set-headers", "5000"}, "--max-answer-set-headers"},
       {{"serve", "--max-answer-removals", "5000"}, "--max-answer-removals"},
       {{"serve", "--max-buffered-body-bytes", "0"}, "--max-buffered-body-bytes"},
+      {{"serve", "--epp-keepalive-ms", "0"}, "--epp-keepalive-ms"},
+      {{"serve", "--epp-keepalive-timeout-ms", "-1"}, "--epp-keepalive-timeout-ms"},
+      {{"serve", "--epp-connect-timeout-ms", "0"}, "--epp-connect-timeout-ms"},
       {{"dev-epp", "--endpoints", "10.0.0.1"}, "--endpoints"},
       {{"dev-epp", "--endpoints", "10.0.0.1:1", "--rewrite-model", "x"}, "--rewrite-model"},
   };

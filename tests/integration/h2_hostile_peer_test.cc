@@ -1,6 +1,7 @@
 // The HTTP/2 transport (--epp-transport h2) against HTTP/2 peers that
 // misbehave at the protocol level: each case must end in a bounded, defined
 // answer, never a hang or unbounded memory.
+#include <functional>
 #include <thread>
 
 #include "stack.h"
@@ -22,7 +23,7 @@ class H2HostilePeer : public ::testing::Test {
     // The transport is chosen here: run once, not again in the h2 pass.
     if (std::getenv("EPP_BRIDGE_TEST_TRANSPORT")) GTEST_SKIP() << "runs in the default pass";
   }
-  void Start(HostileH2Options peer) {
+  void Start(HostileH2Options peer, const std::function<void(ServeOptions*)>& tune = {}) {
     peer_ = std::make_unique<HostileH2Server>(peer);
     ServeOptions o = Plaintext();
     o.deadline_ms = 1000;
@@ -33,6 +34,7 @@ class H2HostilePeer : public ::testing::Test {
     o.threads = 2;
     o.log_level = "warn";
     o.admin_listen = "";
+    if (tune) tune(&o);
     std::string error;
     int code = 0;
     bridge_ = BridgeServer::Create(o, &error, &code);
@@ -135,6 +137,60 @@ TEST_F(H2HostilePeer, RstStreamFloodIsAnEppError) {
   o.mode = H2Misbehaviour::kRstFlood;
   Start(o);
   for (int i = 0; i < 5; ++i) ExpectAnswer(502, "EPP failed");
+}
+
+// While a stream is open, a PING every --epp-keepalive-ms; answered ones
+// keep the connection and its streams.
+TEST_F(H2HostilePeer, AnsweredKeepalivePingsComeEveryPeriodWhileAStreamIsOpen) {
+  HostileH2Options o;
+  o.answer_delay = std::chrono::milliseconds(1500);
+  Start(o, [](ServeOptions* s) {
+    s->deadline_ms = 10000;
+    s->epp_keepalive_ms = 100;
+    s->epp_keepalive_timeout_ms = 1000;
+  });
+  ExpectAnswer(200);
+  EXPECT_GE(peer_->pings(), 5);  // about 14 in 1.5 s; one per timeout (1 s) would be 1
+  EXPECT_EQ(peer_->connections(), 1);
+}
+
+// A stalled EPP (its kernel still takes the bytes): a PING it never answers
+// ends the connection and its streams, long before their deadline.
+TEST_F(H2HostilePeer, UnansweredKeepalivePingEndsTheConnection) {
+  HostileH2Options o;
+  o.mode = H2Misbehaviour::kSilent;
+  Start(o, [](ServeOptions* s) {
+    s->deadline_ms = 20000;
+    s->epp_keepalive_ms = 200;
+    s->epp_keepalive_timeout_ms = 300;
+  });
+  auto start = Clock::now();
+  HttpResult r = Get(kChatBody);
+  EXPECT_EQ(r.status, 503) << r.error << r.body;
+  EXPECT_NE(r.body.find("keepalive PING"), std::string::npos) << r.body;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  EXPECT_GE(peer_->pings(), 1);
+}
+
+// With the default keepalive (5 minutes), a stalled EPP is found by the
+// first stream that times out on it: one PING at once, unanswered, ends the
+// connection, and the next request gets a new one.
+TEST_F(H2HostilePeer, AStreamThatTimesOutOnASilentConnectionProbesIt) {
+  HostileH2Options o;
+  o.mode = H2Misbehaviour::kSilent;
+  Start(o, [](ServeOptions* s) {
+    s->threads = 1;  // both requests on one worker, so on one connection if it lived
+    s->epp_keepalive_timeout_ms = 300;
+  });
+  ExpectAnswer(504);  // the deadline (1 s); the connection has been silent since its SETTINGS
+  for (int i = 0; i < 200 && peer_->pings() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(peer_->pings(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the PING goes unanswered
+  EXPECT_EQ(peer_->connections(), 1);
+  ExpectAnswer(504);
+  EXPECT_EQ(peer_->connections(), 2) << "the next request went to the stalled connection";
 }
 
 TEST_F(H2HostilePeer, ZeroWindowThatNeverOpensEndsAtTheDeadline) {

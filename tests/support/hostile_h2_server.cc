@@ -44,13 +44,14 @@ std::string PickMessage(const std::string& endpoint) {
 class Connection {
  public:
   Connection(int fd, const HostileH2Options& o, bool first, std::atomic<bool>* stop,
-             std::atomic<int>* streams, std::atomic<int>* max_open)
+             std::atomic<int>* streams, std::atomic<int>* max_open, std::atomic<int>* pings)
       : fd_(fd),
         o_(o),
         mode_(o.mode == H2Misbehaviour::kRestartOnce && !first ? H2Misbehaviour::kHonest : o.mode),
         stop_(stop),
         streams_(streams),
-        max_open_(max_open) {}
+        max_open_(max_open),
+        pings_(pings) {}
   ~Connection() {
     if (session_) nghttp2_session_del(session_);
     close(fd_);
@@ -64,6 +65,7 @@ class Connection {
     nghttp2_option* opt;
     nghttp2_option_new(&opt);
     nghttp2_option_set_max_send_header_block_length(opt, 1 << 20);
+    if (mode_ == H2Misbehaviour::kSilent) nghttp2_option_set_no_auto_ping_ack(opt, 1);
     nghttp2_session_server_new2(&session_, cbs, this, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
@@ -109,6 +111,7 @@ class Connection {
 
   static int OnFrameRecv(nghttp2_session* s, const nghttp2_frame* f, void* user) {
     auto* self = Self(user);
+    if (f->hd.type == NGHTTP2_PING && !(f->hd.flags & NGHTTP2_FLAG_ACK)) self->pings_->fetch_add(1);
     if (f->hd.type != NGHTTP2_HEADERS || f->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     int32_t id = f->hd.stream_id;
     self->streams_->fetch_add(1);
@@ -232,6 +235,7 @@ class Connection {
   std::atomic<bool>* stop_;
   std::atomic<int>* streams_;
   std::atomic<int>* max_open_;
+  std::atomic<int>* pings_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, Stream> open_;
   std::string pending_;
@@ -276,7 +280,7 @@ void HostileH2Server::Accept() {
     }
     const bool first = connections_.fetch_add(1) == 0;
     servers_.emplace_back([this, fd, first] {
-      Connection c(fd, options_, first, &stop_, &streams_, &max_open_);
+      Connection c(fd, options_, first, &stop_, &streams_, &max_open_, &pings_);
       c.Run();
     });
   }

@@ -26,6 +26,7 @@ enum class H2Misbehaviour {
   kRestartOnce,     // the first connection refuses its first stream with GOAWAY (last
                     // stream 0), as an EPP that restarts; later connections are honest
   kRefuseAlways,    // every stream gets RST_STREAM REFUSED_STREAM
+  kSilent,          // a stalled EPP: takes the bytes, never answers a stream or a PING
 };
 
 struct HostileH2Options {
@@ -47,6 +48,8 @@ class HostileH2Server {
   int streams() const { return streams_.load(); }
   // The most streams open at once on any one connection.
   int max_open_streams() const { return max_open_.load(); }
+  // PINGs received (not their acknowledgements), over all connections.
+  int pings() const { return pings_.load(); }
 
   struct Shared;  // what the connection threads share with the server
 
@@ -60,6 +63,7 @@ class HostileH2Server {
   std::atomic<int> connections_{0};
   std::atomic<int> streams_{0};
   std::atomic<int> max_open_{0};
+  std::atomic<int> pings_{0};
   std::thread acceptor_;
   std::vector<std::thread> servers_;  // the acceptor's alone until joined
 };
