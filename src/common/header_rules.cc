@@ -61,11 +61,16 @@ bool IsValidHeaderValue(std::string_view value) {
 }
 
 std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
+  std::string out;
+  AssignLower(s, &out);
+  return out;
+}
+
+void AssignLower(std::string_view s, std::string* out) {
+  out->assign(s);
+  for (auto& c : *out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return out;
 }
 
 }  // namespace eppb

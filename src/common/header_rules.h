@@ -20,5 +20,7 @@ bool IsValidHeaderName(std::string_view name);
 // No CR, LF, NUL or other control bytes except HTAB; at most 16 KiB.
 bool IsValidHeaderValue(std::string_view value);
 std::string ToLower(std::string_view s);
+// The same into `*out`, which keeps its room (for a buffer reused per call).
+void AssignLower(std::string_view s, std::string* out);
 
 }  // namespace eppb

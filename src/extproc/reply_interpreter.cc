@@ -115,25 +115,28 @@ void ReplyInterpreter::ReadMetadata(const extproc::ProcessingResponse& reply) {
 
 ReplyInterpreter::Step ReplyInterpreter::OnHeaders(const extproc::CommonResponse& common) {
   const auto& mutation = common.header_mutation();
+  // The thread's, reused: an EPP echoes every request header, and a key is
+  // copied only when it is kept.
+  thread_local std::string key;
   for (const auto& opt : mutation.set_headers()) {
-    std::string key = ToLower(opt.header().key());
+    AssignLower(opt.header().key(), &key);
     const std::string& value = ValueOf(opt.header());  // copied only if kept
     if (key == kDestinationHeader) {
       header_endpoint_ = value;
       continue;
     }
     if (IsProtected(key)) continue;
+    // An echo is what the request carried, as it was: no mutation.
+    if (const std::string* req = RequestHeader(key); req && *req == value) continue;
     if (!IsValidHeaderName(key) || !IsValidHeaderValue(value)) {
       ++dropped_mutations_;
       continue;
     }
-    const std::string* req = RequestHeader(key);
-    if (req && *req == value) continue;  // an echo
     std::erase_if(set_headers_, [&](const HeaderPair& h) { return h.key == key; });
     if (set_headers_.size() >= bounds_.max_set_headers) {
       return TooLarge("EPP sets more than " + std::to_string(bounds_.max_set_headers) + " headers");
     }
-    set_headers_.push_back({std::move(key), value});
+    set_headers_.push_back({key, value});
   }
   for (const auto& name : mutation.remove_headers()) {
     std::string key = ToLower(name);

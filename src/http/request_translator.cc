@@ -97,9 +97,10 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
   thread_local std::vector<HeaderPair> forward;
   forward.clear();
   size_t count = 0;
+  thread_local std::string key;  // reused; copied only for a header that is forwarded
   for (const auto& f : req) {
     ++count;
-    std::string key = ToLower(f.name_string());
+    AssignLower(f.name_string(), &key);
     std::string_view value = f.value();
     if (IsControlHeader(key)) {
       c.Read(key, value);
@@ -110,7 +111,7 @@ RequestTranslator::Result RequestTranslator::Translate(HttpRequest& req) const {
     } else if (key == "connection") {
       AddConnectionTokens(value, &hop);
     } else if (!IsHopByHop(key)) {
-      forward.push_back({std::move(key), std::string(value)});
+      forward.push_back({key, std::string(value)});
     }
   }
   if (c.duplicate) {
