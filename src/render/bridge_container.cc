@@ -34,6 +34,14 @@ YAML::Node BridgeContainer::Build(const RenderOptions& o, const std::string& com
   }
   for (const auto& a : o.bridge_args) args.push_back(a);
   c["args"] = args;
+  // One worker loop per CPU the container requests, rounded up (the
+  // downward API rounds up to the divisor); --threads still overrides it.
+  YAML::Node threads;
+  threads["name"] = "EPP_BRIDGE_THREADS";
+  threads["valueFrom"]["resourceFieldRef"]["containerName"] = o.bridge_container;
+  threads["valueFrom"]["resourceFieldRef"]["resource"] = "requests.cpu";
+  threads["valueFrom"]["resourceFieldRef"]["divisor"] = YamlWriter::QuotedString("1");
+  c["env"].push_back(threads);
   YAML::Node port;
   port["name"] = "admin";
   port["containerPort"] = o.admin_port;

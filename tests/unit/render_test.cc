@@ -81,6 +81,26 @@ TEST(RenderGolden, GieSampleAddsTheBridge) {
   auto r = Golden("gie-sample", "nginx-workload.yaml", "gie-sample/context.yaml", o);
   EXPECT_TRUE(r.bridge);
   EXPECT_NE(r.manifests.find("name: epp-bridge"), std::string::npos);
+  // Its worker loops follow the CPU it requests (100m: one), through the
+  // downward API.
+  const auto docs = YAML::LoadAll(r.manifests);
+  bool threads = false;
+  for (const auto& d : docs) {
+    if (!d["spec"] || !d["spec"]["template"]) continue;
+    for (const auto& c : d["spec"]["template"]["spec"]["containers"]) {
+      if (c["name"].as<std::string>() != "epp-bridge") continue;
+      for (const auto& e : c["env"]) {
+        if (e["name"].as<std::string>() != "EPP_BRIDGE_THREADS") continue;
+        const auto ref = e["valueFrom"]["resourceFieldRef"];
+        EXPECT_EQ(ref["resource"].as<std::string>(), "requests.cpu");
+        EXPECT_EQ(ref["containerName"].as<std::string>(), "epp-bridge");
+        EXPECT_EQ(ref["divisor"].as<std::string>(), "1");
+        EXPECT_EQ(c["resources"]["requests"]["cpu"].as<std::string>(), "100m");
+        threads = true;
+      }
+    }
+  }
+  EXPECT_TRUE(threads) << r.manifests;
   EXPECT_NE(
       r.nginx_conf.find("set $epp_host vllm-llama3-8b-instruct-epp.default.svc.cluster.local;"),
       std::string::npos);

@@ -75,10 +75,19 @@ seccompProfile:
     {{- range .Values.bridge.extraArgs }}
     - {{ . | quote }}
     {{- end }}
-  {{- with .Values.bridge.env }}
   env:
+    # One worker loop per CPU the container requests, rounded up (the
+    # downward API rounds up to the divisor); --threads in extraArgs, or this
+    # variable in bridge.env, overrides it.
+    - name: EPP_BRIDGE_THREADS
+      valueFrom:
+        resourceFieldRef:
+          containerName: epp-bridge
+          resource: requests.cpu
+          divisor: "1"
+    {{- with .Values.bridge.env }}
     {{- toYaml . | nindent 4 }}
-  {{- end }}
+    {{- end }}
   ports:
     - name: admin
       containerPort: {{ .Values.bridge.adminPort }}
