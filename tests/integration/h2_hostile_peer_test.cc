@@ -187,7 +187,8 @@ TEST_F(H2HostilePeer, AStreamThatTimesOutOnASilentConnectionProbesIt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(peer_->pings(), 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // the PING goes unanswered
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(1500));  // the PING goes unanswered (300 ms)
   EXPECT_EQ(peer_->connections(), 1);
   ExpectAnswer(504);
   EXPECT_EQ(peer_->connections(), 2) << "the next request went to the stalled connection";
