@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/defaults.h"
 #include "common/epp_target.h"
 #include "common/tls_config.h"
 #include "envoy/service/ext_proc/v3/external_processor.grpc.pb.h"
@@ -23,11 +24,11 @@ struct ChannelOptions {
   int max_receive_bytes = 8 << 20;
   int initial_backoff_ms = 100;
   int max_backoff_ms = 5000;
-  int keepalive_ms = 300000;  // as H2ClientOptions
-  int keepalive_timeout_ms = 10000;
+  int keepalive_ms = static_cast<int>(kDefaultEppKeepalive.count());
+  int keepalive_timeout_ms = static_cast<int>(kDefaultEppKeepaliveTimeout.count());
   // gRPC's minimum connect timeout (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: each
   // attempt may take the larger of it and the backoff).
-  int connect_timeout_ms = 10000;
+  int connect_timeout_ms = static_cast<int>(kDefaultEppConnectTimeout.count());
   size_t max_targets = 64;
   HealthProbeOptions health;
 };

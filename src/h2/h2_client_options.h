@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "common/defaults.h"
 #include "extproc/channel_monitor.h"
 
 namespace eppb {
@@ -23,17 +24,14 @@ struct H2ClientOptions {
   // bound of --max-inflight times this on the extra memory); a larger
   // request is not retried.
   size_t max_replay_bytes = 128 << 10;
-  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds connect_timeout = kDefaultEppConnectTimeout;
   std::chrono::milliseconds initial_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
-  // A PING while streams are open: at least gRPC servers' default minimum
-  // ping interval (5 minutes), or the EPP may end the connection (GOAWAY
-  // ENHANCE_YOUR_CALM) and the streams held on it.
-  std::chrono::milliseconds keepalive{300000};
+  std::chrono::milliseconds keepalive = kDefaultEppKeepalive;  // a PING while streams are open
   // An unanswered PING ends the connection. A stream that ends by deadline
   // or cancel on a connection that has been silent this long sends one at
   // once (a stalled EPP is found by its first timed-out stream).
-  std::chrono::milliseconds keepalive_timeout{10000};
+  std::chrono::milliseconds keepalive_timeout = kDefaultEppKeepaliveTimeout;
   // grpc.health.v1 probes, on each target's connections (as for gRPC).
   HealthProbeOptions health;
 };

@@ -66,7 +66,9 @@ class H2Connection final : public std::enable_shared_from_this<H2Connection> {
 
   // --- for the streams ---
   void ResumeData(int32_t id);
-  void Reset(int32_t id, uint32_t h2_error_code);  // RST_STREAM
+  // RST_STREAM; on a connection silent for the keepalive timeout, a PING too
+  // (ProbeIfSilent).
+  void Reset(int32_t id, uint32_t h2_error_code);
   void Flush();  // writes what nghttp2 has queued (one write at a time)
   // A stream has replies (or its end) from the read in progress: it gets
   // them once nghttp2 has returned (DeliverReady), outside its callbacks.

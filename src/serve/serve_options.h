@@ -34,12 +34,9 @@ struct ServeOptions {
   int epp_health_interval_ms = 5000;            // 0: no health probes
   int epp_health_unhealthy_interval_ms = 1000;  // while NOT_SERVING or unanswered; 0: the same
   std::string epp_health_service = kExtProcService;
-  // At least gRPC servers' default minimum ping interval (5 minutes): an EPP
-  // may end a connection that pings more often while it sends nothing
-  // (GOAWAY ENHANCE_YOUR_CALM), and with it the streams held open on it.
-  int epp_keepalive_ms = 300000;
-  int epp_keepalive_timeout_ms = 10000;
-  int epp_connect_timeout_ms = 10000;
+  int epp_keepalive_ms = static_cast<int>(kDefaultEppKeepalive.count());
+  int epp_keepalive_timeout_ms = static_cast<int>(kDefaultEppKeepaliveTimeout.count());
+  int epp_connect_timeout_ms = static_cast<int>(kDefaultEppConnectTimeout.count());
   int idle_timeout_ms = 75000;
   std::string completion_socket;        // empty: streams close right after the pick
   std::string completion_socket_group;  // name or gid; empty: the process's group
