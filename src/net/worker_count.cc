@@ -62,7 +62,7 @@ unsigned CpusFromCpuMax(std::string_view cpu_max) {
   return CpusFromCfs(q, p);  // "max" does not parse: unlimited
 }
 
-unsigned ServeWorkerCount(unsigned cpus) { return std::max(1u, (cpus + 1) / 2); }
+unsigned WorkersForCpus(unsigned cpus) { return std::max(1u, (cpus + 1) / 2); }
 
 unsigned UsableCpus() {
   unsigned n = AffinityCpus();
@@ -71,6 +71,6 @@ unsigned UsableCpus() {
   return std::max(1u, n);
 }
 
-unsigned DefaultWorkerCount() { return ServeWorkerCount(UsableCpus()); }
+unsigned DefaultWorkerCount() { return WorkersForCpus(UsableCpus()); }
 
 }  // namespace eppb

@@ -14,12 +14,12 @@
 
 namespace eppb {
 
-// ServeWorkerCount(UsableCpus()).
+// WorkersForCpus(UsableCpus()).
 unsigned DefaultWorkerCount();
 // At least one: min(CPUs in the affinity mask, the cgroup quota rounded up).
 unsigned UsableCpus();
 // The workers for `cpus` usable CPUs: ceil(cpus / 2), at least one.
-unsigned ServeWorkerCount(unsigned cpus);
+unsigned WorkersForCpus(unsigned cpus);
 // CPUs a quota allows, rounded up: cgroup v2's cpu.max ("max 100000", or
 // "150000 100000" for 1.5 CPUs); 0 when unlimited or unreadable.
 unsigned CpusFromCpuMax(std::string_view cpu_max);

@@ -26,13 +26,13 @@ TEST(WorkerCount, CgroupV1CfsQuota) {
   EXPECT_EQ(CpusFromCfs(100000, -1), 0u);
 }
 
-TEST(WorkerCount, ServeRunsOnePerTwoCpusRoundedUp) {
-  EXPECT_EQ(ServeWorkerCount(0), 1u);
-  EXPECT_EQ(ServeWorkerCount(1), 1u);
-  EXPECT_EQ(ServeWorkerCount(2), 1u);
-  EXPECT_EQ(ServeWorkerCount(3), 2u);
-  EXPECT_EQ(ServeWorkerCount(4), 2u);
-  EXPECT_EQ(ServeWorkerCount(64), 32u);
+TEST(WorkerCount, OnePerTwoCpusRoundedUp) {
+  EXPECT_EQ(WorkersForCpus(0), 1u);
+  EXPECT_EQ(WorkersForCpus(1), 1u);
+  EXPECT_EQ(WorkersForCpus(2), 1u);
+  EXPECT_EQ(WorkersForCpus(3), 2u);
+  EXPECT_EQ(WorkersForCpus(4), 2u);
+  EXPECT_EQ(WorkersForCpus(64), 32u);
 }
 
 TEST(WorkerCount, NeverMoreThanTheAffinityMaskAllowsAndAtLeastOne) {
